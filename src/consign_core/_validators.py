@@ -1,0 +1,88 @@
+"""attrs validators that raise the library's own :class:`~consign_core.errors.ValidationError`.
+
+attrs' built-in validators raise ``TypeError``/``ValueError`` with messages of their own; these
+name the class, the field and the value, and stay inside the ``ConsignError`` tree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from consign_core.errors import NaiveDatetimeError, ValidationError
+
+
+__all__ = [
+    "aware_datetime",
+    "fail",
+    "finite_float",
+    "int_at_least",
+    "non_empty_str",
+    "optional",
+    "probability",
+]
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def fail(instance: object, attribute: attrs.Attribute[Any], value: object, expected: str) -> None:
+    """Raise a :class:`ValidationError` that names the class, field, expectation and value."""
+    owner = type(instance).__name__
+    msg = f"{owner}.{attribute.name} must be {expected}, got {value!r}"
+    raise ValidationError(msg, field=attribute.name, value=value)
+
+
+def non_empty_str(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require a non-blank string."""
+    if not isinstance(value, str) or not value.strip():
+        fail(instance, attribute, value, "a non-empty string")
+
+
+def int_at_least(minimum: int) -> Validator:
+    """Require an ``int`` (not a ``bool``) that is ``>= minimum``."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            fail(instance, attribute, value, f"an integer >= {minimum}")
+
+    return check
+
+
+def finite_float(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        fail(instance, attribute, value, "a finite number")
+
+
+def probability(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require a number in [0, 1]."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0.0 <= value <= 1.0
+    ):
+        fail(instance, attribute, value, "a probability in [0, 1]")
+
+
+def aware_datetime(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require a timezone-aware :class:`~datetime.datetime`."""
+    if not isinstance(value, datetime):
+        fail(instance, attribute, value, "a timezone-aware datetime")
+    elif value.tzinfo is None or value.utcoffset() is None:
+        argument = f"{type(instance).__name__}.{attribute.name}"
+        raise NaiveDatetimeError(argument, value)
+
+
+def optional(inner: Validator) -> Validator:
+    """Let ``None`` through, otherwise apply ``inner``."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            inner(instance, attribute, value)
+
+    return check
