@@ -4,20 +4,16 @@ An event is an immutable fact with a timezone-aware time ``at`` and the market o
 about (``ref``). The workflow, the supplier trust model and the cancel-rate ledger all learn
 from the same events, so a simulation, a backtest and production see the same stream.
 
-========================  ==========================================================
-Event                      Meaning
-========================  ==========================================================
-:class:`OrderPaid`          the buyer paid (결제완료); carries the whole order
-:class:`SupplierOrderPlaced`  the seller ordered from the supplier
-:class:`SupplierConfirmed`  the supplier accepted the order
-:class:`SupplierInvoiced`   the supplier registered a waybill (운송장)
-:class:`SupplierCancelled`  the supplier cancelled, e.g. out of stock (품절)
-:class:`MarketAcknowledged`  the seller confirmed the order on the market (발주확인)
-:class:`InvoiceUploaded`    the waybill was uploaded to the market (배송지시)
-:class:`BuyerCancelRequested`  the buyer asked to cancel
-:class:`OrderCancelled`     the market order was cancelled (판매취소), with fault and reason
-:class:`Delivered`          the order reached the buyer
-========================  ==========================================================
+- :class:`OrderPaid`: the buyer paid (결제완료); carries the whole order.
+- :class:`SupplierOrderPlaced`: the seller ordered from the supplier.
+- :class:`SupplierConfirmed`: the supplier accepted the order.
+- :class:`SupplierInvoiced`: the supplier registered a waybill (운송장).
+- :class:`SupplierCancelled`: the supplier cancelled, e.g. out of stock (품절).
+- :class:`MarketAcknowledged`: the seller confirmed the order on the market (발주확인).
+- :class:`InvoiceUploaded`: the waybill was uploaded to the market (배송지시).
+- :class:`BuyerCancelRequested`: the buyer asked to cancel.
+- :class:`OrderCancelled`: the market order was cancelled (판매취소), with fault and reason.
+- :class:`Delivered`: the order reached the buyer.
 """
 
 from __future__ import annotations
