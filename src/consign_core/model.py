@@ -16,6 +16,7 @@ Korean terms used throughout:
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +140,10 @@ class OrderLine:
         return self.quantity * self.unit_price
 
 
+def _to_lines(value: Iterable[OrderLine]) -> tuple[OrderLine, ...]:
+    return tuple(value)
+
+
 def _lines_not_empty(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, tuple) or not value:
         fail(instance, attribute, value, "a non-empty sequence of OrderLine")
@@ -159,7 +164,7 @@ class MarketOrder:
 
     ref: OrderRef
     """The order's identity on its market."""
-    lines: tuple[OrderLine, ...] = attrs.field(converter=tuple, validator=_lines_not_empty)
+    lines: tuple[OrderLine, ...] = attrs.field(converter=_to_lines, validator=_lines_not_empty)
     """The ordered lines; at least one."""
     paid_at: datetime = attrs.field(validator=aware_datetime)
     """When the buyer paid (결제완료)."""
