@@ -1,0 +1,99 @@
+"""Benchmark the policy lab's simulator: orders per second and peak memory.
+
+Run ``.venv/bin/python benchmarks/bench_sim.py`` for the full target (1,000,000 orders over
+1,000 suppliers, one core), or ``--orders 20000`` for a CI-size run.
+
+The run is the ``default`` scenario with ``--suppliers`` suppliers (1,000 by default) and one
+policy (``--policy``, ``confirm-immediately`` by default; ``all`` runs the four built-in
+policies one after the other). Everything is the real code path: the world is drawn, every
+order goes through the workflow, every decision through ``make_decider`` (trust model +
+ledger + policy), every event into the trust model and the ledger. The target is 1,000,000
+orders in <= 30 s with peak memory <= 1 GiB; the script prints what it measured and whether
+the target was met, and never fails on a missed target (it is a measurement, not a test).
+
+Printed per policy: wall and CPU seconds, orders per second (wall), the policy's decisions
+per order, and the process's peak resident memory (``ru_maxrss``; it includes the
+interpreter, about 40 MiB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import time
+
+from consign_core.sim import get_scenario, simulate
+from consign_core.timing import DEFAULT_POLICY_NAMES
+
+
+TARGET_SECONDS = 30.0
+TARGET_ORDERS = 1_000_000
+TARGET_MEMORY_MIB = 1024.0
+
+
+def _peak_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def main() -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=TARGET_ORDERS, help="orders per run")
+    parser.add_argument("--suppliers", type=int, default=1_000, help="suppliers in the world")
+    parser.add_argument(
+        "--policy",
+        default="confirm-immediately",
+        choices=[*DEFAULT_POLICY_NAMES, "all"],
+        help="the policy to run, or all",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    scenario = get_scenario("default").evolve(suppliers=args.suppliers)
+    policies = DEFAULT_POLICY_NAMES if args.policy == "all" else (args.policy,)
+    print(
+        f"simulate: scenario default, {args.orders:,} orders, {args.suppliers:,} suppliers, "
+        f"seed {args.seed}, one process"
+    )
+    for policy in policies:
+        gc.collect()
+        last = [time.perf_counter()]
+
+        def progress(done: int, total: int, last: list[float] = last) -> None:
+            now = time.perf_counter()
+            if now - last[0] >= 10.0:
+                last[0] = now
+                print(f"  ... {done:,}/{total:,} orders", file=sys.stderr, flush=True)
+
+        wall0 = time.perf_counter()
+        cpu0 = time.process_time()
+        result = simulate(scenario, policy, seed=args.seed, orders=args.orders, progress=progress)
+        wall = time.perf_counter() - wall0
+        cpu = time.process_time() - cpu0
+        rate = result.orders / wall
+        peak = _peak_mib()
+        print(
+            f"{policy:>20}: {wall:8.1f} s wall, {cpu:8.1f} s CPU, {rate:10,.0f} orders/s, "
+            f"{result.decisions / result.orders:4.1f} decisions/order, peak memory {peak:,.0f} MiB"
+        )
+        if args.orders == TARGET_ORDERS:
+            speed_ok = wall <= TARGET_SECONDS
+            memory_ok = peak <= TARGET_MEMORY_MIB
+            print(
+                f"{'':>20}  target {TARGET_ORDERS:,} orders in <= {TARGET_SECONDS:.0f} s: "
+                f"{'met' if speed_ok else 'NOT met'}; peak memory <= {TARGET_MEMORY_MIB:,.0f} MiB: "
+                f"{'met' if memory_ok else 'NOT met'}"
+            )
+        else:
+            projected = TARGET_ORDERS / rate
+            print(
+                f"{'':>20}  projected for {TARGET_ORDERS:,} orders at this rate: "
+                f"{projected:,.0f} s (target {TARGET_SECONDS:.0f} s)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""Validation-free constructors for the values the simulator builds millions of times.
+
+The simulator knows every value it creates is valid (aware KST datetimes, positive quantities,
+non-empty ids), so it skips the attrs validators, the way the trust model builds its
+assessments. The objects are ordinary instances of the real classes, equal to what the
+validating constructor gives (``tests/test_sim.py`` checks each one). Fields are read from
+``attrs.fields`` at import, so a field added later with a default is still filled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+
+from consign_core.events import (
+    InvoiceUploaded,
+    MarketAcknowledged,
+    OrderCancelled,
+    OrderPaid,
+    SupplierCancelled,
+    SupplierInvoiced,
+    SupplierOrderPlaced,
+)
+from consign_core.model import Cancellation, MarketOrder, OrderLine, OrderRef, Tracking
+from consign_core.workflow import SupplierCancelResult, WakeUp
+
+
+__all__ = [
+    "FAST_TYPES",
+    "new_cancellation",
+    "new_invoice_uploaded",
+    "new_market_acknowledged",
+    "new_market_order",
+    "new_order_cancelled",
+    "new_order_line",
+    "new_order_paid",
+    "new_order_ref",
+    "new_supplier_cancel_result",
+    "new_supplier_cancelled",
+    "new_supplier_invoiced",
+    "new_supplier_order_placed",
+    "new_tracking",
+    "new_wake_up",
+]
+
+T = TypeVar("T")
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _maker(cls: type[T]) -> Callable[..., T]:
+    """A keyword-only function ``make(field=..., ...)`` setting every init field of ``cls``.
+
+    Generated source (as attrs itself does), so a call costs one ``object.__new__`` and one
+    ``object.__setattr__`` per field.
+    """
+    fields = [f for f in attrs.fields(cls) if f.init]  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {"_new": _new, "_set": _set, "_cls": cls}
+    params = []
+    body = ["    obj = _new(_cls)"]
+    for f in fields:
+        if f.default is attrs.NOTHING:
+            params.append(f.name)
+        elif isinstance(f.default, attrs.Factory):  # type: ignore[arg-type]
+            msg = f"{cls.__name__}.{f.name} has a factory default; build it the slow way"
+            raise TypeError(msg)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    _set(obj, {f.name!r}, {f.name})")
+    body.append("    return obj")
+    source = f"def make(*, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    exec(compile(source, f"<fast {cls.__name__}>", "exec"), namespace)  # noqa: S102 - our own source
+    make: Callable[..., T] = namespace["make"]
+    make.__name__ = f"fast_{cls.__name__}"
+    return make
+
+
+FAST_TYPES: tuple[type, ...] = (
+    OrderRef,
+    OrderLine,
+    MarketOrder,
+    Tracking,
+    Cancellation,
+    OrderPaid,
+    SupplierOrderPlaced,
+    SupplierInvoiced,
+    SupplierCancelled,
+    MarketAcknowledged,
+    InvoiceUploaded,
+    OrderCancelled,
+    SupplierCancelResult,
+    WakeUp,
+)
+"""The classes with a ``new_*`` constructor here."""
+
+new_order_ref = _maker(OrderRef)
+new_order_line = _maker(OrderLine)
+new_market_order = _maker(MarketOrder)
+new_tracking = _maker(Tracking)
+new_cancellation = _maker(Cancellation)
+new_order_paid = _maker(OrderPaid)
+new_supplier_order_placed = _maker(SupplierOrderPlaced)
+new_supplier_invoiced = _maker(SupplierInvoiced)
+new_supplier_cancelled = _maker(SupplierCancelled)
+new_market_acknowledged = _maker(MarketAcknowledged)
+new_invoice_uploaded = _maker(InvoiceUploaded)
+new_order_cancelled = _maker(OrderCancelled)
+new_supplier_cancel_result = _maker(SupplierCancelResult)
+new_wake_up = _maker(WakeUp)
