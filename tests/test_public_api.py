@@ -103,6 +103,9 @@ PURE_MODULES = [
     "consign_core.cancel_rate",
     "consign_core.timing",
     "consign_core.workflow",
+    "consign_core.sim",
+    "consign_core.backtest",
+    "consign_core.sweep",
 ]
 
 
