@@ -9,9 +9,15 @@ Prints:
   so every call follows a state change of that supplier);
 - a baseline measured in the same run: a naive assess that recomputes everything from the
   supplier's full order history at every call, on a sample, with the speed-up ratio and the
-  largest disagreement with the model (a cross-check of the incremental bookkeeping).
+  largest disagreement with the model (a cross-check of the incremental bookkeeping);
+- assess right after placement with N = 10, 100, 500 pending orders per supplier (50
+  suppliers; every step resolves one of the supplier's open orders, places a new one and
+  assesses it, so every call rebuilds the supplier's curve), p50/p99 against the same model
+  with a naive full-rebuild curve (one business-hours difference per pending order, the
+  pre-index code) measured in the same run, with the ratio and the largest disagreement.
 
-Run: ``.venv/bin/python benchmarks/bench_trust.py`` (about a minute), or ``--quick``.
+Run: ``.venv/bin/python benchmarks/bench_trust.py`` (about a minute and a half), or
+``--quick``; ``--pending-only`` runs only the last part.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from consign_core.events import (
     SupplierOrderPlaced,
 )
 from consign_core.model import CancelReason, OrderRef, Tracking
-from consign_core.trust import PopulationState, TrustConfig, TrustModel
+from consign_core.trust import PopulationState, TrustAssessment, TrustConfig, TrustModel
 
 
 Outcome = SupplierOrderPlaced | SupplierInvoiced | SupplierCancelled
@@ -216,6 +222,178 @@ def naive_assess(  # noqa: PLR0912 - a deliberately plain baseline
 
 
 # --------------------------------------------------------------------------------------
+# assess right after placement with many pending orders per supplier
+# --------------------------------------------------------------------------------------
+
+
+class NaiveRebuildModel(TrustModel):
+    """The model with the pre-index curve rebuild: one business-hours difference per pending order.
+
+    Reaches into the model's internals on purpose (a benchmark baseline, not an API).
+    """
+
+    def _supplier_curve(self, sup, now_h):  # type: ignore[no-untyped-def]
+        from consign_core._trust_math import curve_from_counts
+
+        pop = self._pop
+        width = self._width
+        bucket = math.floor(now_h / width)
+        key = (pop.ver, sup.ver, bucket)
+        cur = sup.curve
+        if cur is not None and cur.key == key:
+            return cur
+        tb = bucket * width
+        scale = math.exp(min(600.0, max(0.0, (tb - sup.ref) * self._lam)))
+        dz = sup.lz
+        if sup.pending:
+            at = None
+            grid = self._grid
+            for p in sup.pending.values():
+                if p.placed_h <= tb:
+                    if at is None:
+                        at = EPOCH + timedelta(hours=tb)
+                        dz = list(dz)
+                    dz[bisect.bisect_right(grid, self._bh(p.placed_at, at))] += scale
+        cur = curve_from_counts(
+            sup.ls,
+            sup.lc,
+            dz,
+            pop.hs,
+            pop.hc,
+            self._lead_strength * scale,
+            self._edges,
+            key,
+            pop.lead_data > 0 or sup.lead_n > 0,
+        )
+        sup.curve = cur
+        return cur
+
+
+def pending_stream(
+    rng: random.Random, n_pending: int, n_suppliers: int, steps: int
+) -> tuple[list[Event], list[tuple[list[Event], SupplierOrderPlaced]]]:
+    """A warm-up (history + ``n_pending`` open orders per supplier) and the live steps.
+
+    Each live step, 20 s after the previous one, resolves one random open order of a random
+    supplier (invoiced, 8 % cancelled), places a new order and is followed by its assessment.
+    """
+    sids = [f"P{i:03d}" for i in range(n_suppliers)]
+    t0 = START + timedelta(days=30)
+    timed: list[tuple[datetime, int, Event]] = []
+    serial = 0
+    open_orders: list[list[str]] = [[] for _ in sids]
+    for i, sid in enumerate(sids):
+        for _ in range(40):  # resolved history over the 20 days before the open orders
+            at = t0 - timedelta(hours=rng.uniform(230, 700))
+            oid = f"h{serial}"
+            serial += 1
+            timed.append((at, 0, _placed(sid, oid, at)))
+            done = at + timedelta(hours=rng.uniform(2, 60))
+            timed.append((done, 1, _outcome(rng, sid, oid, done)))
+        for _ in range(n_pending):  # open orders placed over the last 200 hours
+            at = t0 - timedelta(hours=rng.uniform(0, 200))
+            oid = f"o{serial}"
+            serial += 1
+            open_orders[i].append(oid)
+            timed.append((at, 0, _placed(sid, oid, at)))
+    timed.sort(key=lambda item: (item[0], item[1]))
+    warm = [event for _, _, event in timed]
+    live: list[tuple[list[Event], SupplierOrderPlaced]] = []
+    for step in range(steps):
+        now = t0 + timedelta(seconds=20 * (step + 1))
+        i = rng.randrange(n_suppliers)
+        sid = sids[i]
+        mine = open_orders[i]
+        oid = mine.pop(rng.randrange(len(mine)))
+        new = f"o{serial}"
+        serial += 1
+        mine.append(new)
+        live.append(([_outcome(rng, sid, oid, now)], _placed(sid, new, now)))
+    return warm, live
+
+
+def _placed(sid: str, oid: str, at: datetime) -> SupplierOrderPlaced:
+    return SupplierOrderPlaced(
+        ref=REF, at=at, supplier_id=sid, supplier_order_id=oid, item_id="i", quantity=1
+    )
+
+
+def _outcome(rng: random.Random, sid: str, oid: str, at: datetime) -> Outcome:
+    if rng.random() < 0.08:
+        return SupplierCancelled(
+            ref=REF, at=at, supplier_id=sid, supplier_order_id=oid, reason=CancelReason.STOCK_OUT
+        )
+    return SupplierInvoiced(ref=REF, at=at, supplier_id=sid, supplier_order_id=oid, tracking=TRACK)
+
+
+def run_pending(
+    model: TrustModel,
+    warm: list[Event],
+    live: list[tuple[list[Event], SupplierOrderPlaced]],
+) -> tuple[list[int], list[TrustAssessment], float]:
+    """Assess latencies (ns), the assessments, and observe events/s over the live steps.
+
+    One untimed assess per supplier after the warm-up reaches the steady state of a caller that
+    assesses every order (the model clocks a supplier's new orders at its next assess, so the
+    first one after a warm-up without assessments, or after a restore, clocks them all).
+    """
+    for event in warm:
+        model.observe(event)
+    first = live[0][1].at
+    for sid in model.suppliers():
+        model.assess(sid, 1, first, first + timedelta(hours=48))
+    observe = model.observe
+    assess = model.assess
+    clock = time.perf_counter_ns
+    lat: list[int] = []
+    out: list[TrustAssessment] = []
+    observe_ns = 0
+    n_events = 0
+    gc.collect()
+    for resolved, new in live:
+        a = clock()
+        for event in resolved:
+            observe(event)
+        observe(new)
+        b = clock()
+        out.append(
+            assess(new.supplier_id, 1, new.at, new.at + timedelta(hours=48), placed_at=new.at)
+        )
+        lat.append(clock() - b)
+        observe_ns += b - a
+        n_events += len(resolved) + 1
+    return lat, out, n_events / (observe_ns / 1e9)
+
+
+def bench_pending(rng: random.Random, *, quick: bool) -> None:
+    n_suppliers = 50
+    steps = 1_000 if quick else 4_000
+    for n_pending in (10, 100, 500):
+        warm, live = pending_stream(rng, n_pending, n_suppliers, steps)
+        lat, fast, rate = run_pending(TrustModel(), warm, live)
+        naive_lat, slow, naive_rate = run_pending(NaiveRebuildModel(), warm, live)
+        p50, p99 = percentiles(lat)
+        n50, n99 = percentiles(naive_lat)
+        worst = max(
+            max(
+                abs(a.p_invoice_by_deadline - b.p_invoice_by_deadline),
+                abs(a.p_cancel_by_deadline - b.p_cancel_by_deadline),
+            )
+            for a, b in zip(fast, slow, strict=True)
+        )
+        print(
+            f"assess right after placement, {n_pending} pending orders per supplier "
+            f"({n_suppliers} suppliers, {steps:,} orders): p50 {p50:.1f} us, p99 {p99:.1f} us "
+            f"(target p50 <= 20, p99 <= 60); naive full rebuild p50 {n50:.1f} us, "
+            f"p99 {n99:.1f} us: {n50 / p50:.1f}x / {n99 / p99:.1f}x"
+        )
+        print(
+            f"  observe during it: {rate:,.0f} events/s (naive-rebuild model {naive_rate:,.0f}); "
+            f"max |by-deadline probability diff| vs naive = {worst:.1e}"
+        )
+
+
+# --------------------------------------------------------------------------------------
 
 
 def main() -> None:
@@ -223,7 +401,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100k events over 1k suppliers")
     parser.add_argument("--seed", type=int, default=20251126)
     parser.add_argument("--repeat", type=int, default=3, help="observe runs (best is reported)")
+    parser.add_argument(
+        "--pending-only", action="store_true", help="only assess-after-placement with N pending"
+    )
     args = parser.parse_args()
+    if args.pending_only:
+        bench_pending(random.Random(args.seed), quick=args.quick)
+        return
     n_events, n_suppliers, n_assess, n_live = (
         (100_000, 1_000, 20_000, 3_000) if args.quick else (1_000_000, 10_000, 100_000, 20_000)
     )
@@ -373,6 +557,8 @@ def main() -> None:
         f"  cross-check against the naive recomputation: max |p_cancel diff| = {worst_p:.1e}, "
         f"max |median hours diff| = {worst_median:.1e}"
     )
+
+    bench_pending(rng, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -16,4 +16,7 @@ settings.register_profile(
 settings.register_profile(
     "fast", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=10
 )
+settings.register_profile(
+    "stress", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=3000
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

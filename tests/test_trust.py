@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consign_core.calendar import DEFAULT_CALENDAR, KST
+from consign_core.calendar import DEFAULT_CALENDAR, KST, BusinessCalendar
 from consign_core.errors import InsufficientHistoryError, NaiveDatetimeError, ValidationError
 from consign_core.events import (
     Event,
@@ -38,6 +39,7 @@ from consign_core.trust import (
 
 CAL = DEFAULT_CALENDAR
 MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=KST)  # a Monday; no holiday for 3 weeks
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 REF = OrderRef(market="coupang", order_id="m-1")
 TRACK = Tracking(courier="CJGLS", number="123")
 STOCK_OUT = CancelReason.STOCK_OUT
@@ -903,6 +905,150 @@ def test_snapshot_round_trip_is_exact_for_any_history(
 ) -> None:
     state = build(history, TrustConfig(refit_min_events=3)).snapshot()
     assert structure(unstructure(state), TrustState) == state
+
+
+# the pending-order histogram: kept incrementally, equal to a count from scratch
+
+OFFICE = BusinessCalendar(work_start_hour=9, work_end_hour=18)  # nights, weekends: ties in b
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("place"), st.sampled_from("AB"), st.integers(-6 * 4, 0)),  # late
+        st.tuples(st.just("resolve"), st.sampled_from("AB"), st.integers(0, 10**6)),
+        st.tuples(st.just("cancel"), st.sampled_from("AB"), st.integers(0, 10**6)),
+        st.tuples(st.just("wait"), st.just(""), st.integers(1, 4 * 60)),  # quarter hours
+        st.tuples(st.just("assess"), st.sampled_from("AB"), st.integers(-4 * 30, 0)),
+        st.tuples(st.just("refit"), st.just(""), st.just(0)),
+    ),
+    max_size=60,
+)
+
+
+def histogram_from_scratch(model: TrustModel, sid: str, tb: float) -> list[int]:
+    """Pending orders of ``sid`` placed by ``tb`` per elapsed-business-hours bin, one by one."""
+    grid = model.config.lead_grid_hours
+    at = EPOCH + timedelta(hours=tb)
+    counts = [0] * (len(grid) + 1)
+    for p in model.snapshot().suppliers[sid].pending.values():
+        if (p.placed_at - EPOCH).total_seconds() / 3600.0 <= tb:
+            counts[bisect_right(grid, model.calendar.business_hours_between(p.placed_at, at))] += 1
+    return counts
+
+
+def check_histograms(model: TrustModel) -> None:
+    for sid in model.suppliers():
+        sup = model._sups[sid]
+        if not math.isnan(sup.ztb):  # the counts taken at ztb, kept up to date since
+            assert sup.zc == histogram_from_scratch(model, sid, sup.ztb)
+            assert sup.zn == sum(sup.zc)
+        if math.isnan(sup.ztb):  # never counted: nothing clocked yet
+            assert len(sup.fresh) == len(sup.pending)
+        else:  # the unclocked orders are the ones placed after the counts' bucket start
+            assert all(p.placed_h > sup.ztb for p in sup.fresh.values())
+        assert all(p.placed_h >= sup.fresh_h for p in sup.fresh.values())  # a lower bound
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 4 * 24 * 24), min_size=1, max_size=40),  # open orders, 1/4 h ago
+    steps,
+    st.sampled_from([CAL, OFFICE]),
+    st.sampled_from([1.0, 3.0, 0.5]),
+    st.integers(0, 4 * 24 * 6),  # start, quarter hours after MONDAY 00:00 KST
+)
+def test_pending_histogram_is_kept_equal_to_a_count_from_scratch(
+    open_orders: list[int],
+    script: list[tuple[str, str, int]],
+    calendar: BusinessCalendar,
+    width: float,
+    start: int,
+) -> None:
+    cfg = TrustConfig(refit_every_events=0, curve_refresh_hours=width)
+    model = TrustModel(cfg, calendar=calendar)
+    clock = MONDAY.replace(hour=0) + timedelta(minutes=15 * start)
+    ids: dict[str, list[str]] = {"A": [], "B": []}
+    serial = 0
+    for sid in "AB":  # a history, so that the suppliers' own curves are built
+        model.observe(placed(sid, f"h{sid}", clock - timedelta(days=13)))
+        model.observe(invoiced(sid, f"h{sid}", clock - timedelta(days=12)))
+    for ago in sorted(open_orders, reverse=True):
+        serial += 1
+        sid = "AB"[serial % 2]
+        ids[sid].append(f"o{serial}")
+        model.observe(placed(sid, f"o{serial}", clock - timedelta(minutes=15 * ago)))
+    check_histograms(model)
+    for kind, sid, n in script:
+        if kind == "place":  # at the clock, or up to 6 hours before it (a late order)
+            serial += 1
+            ids[sid].append(f"o{serial}")
+            model.observe(placed(sid, f"o{serial}", clock + timedelta(minutes=15 * n)))
+        elif kind in {"resolve", "cancel"} and ids[sid]:
+            oid = ids[sid].pop(n % len(ids[sid]))
+            event = invoiced if kind == "resolve" else cancelled
+            model.observe(event(sid, oid, clock))
+        elif kind == "wait":
+            clock += timedelta(minutes=15 * n)
+        elif kind == "assess":  # now, or up to 30 hours ago (an earlier bucket)
+            now = clock + timedelta(minutes=15 * n)
+            got = model.assess(sid, 1, now, now + timedelta(days=2), placed_at=now)
+            restored = TrustModel.from_snapshot(model.snapshot(), calendar=calendar)
+            assert restored.assess(sid, 1, now, now + timedelta(days=2), placed_at=now) == got
+        elif kind == "refit":  # censors orders pending past the grid and drops them
+            model.refit_population()
+        check_histograms(model)
+        for sid_ in "AB":
+            pending = model.snapshot().suppliers[sid_].pending
+            ids[sid_] = [oid for oid in ids[sid_] if oid in pending]
+
+
+@pytest.mark.parametrize("calendar", [CAL, OFFICE], ids=["default", "office-hours"])
+def test_the_business_microsecond_clock_reproduces_every_business_hours_difference(
+    calendar: BusinessCalendar,
+) -> None:
+    model = TrustModel(calendar=calendar)
+    rng = random.Random(7)
+    for _ in range(3000):  # quarter hours (exact bin edges) and odd microseconds, 1949..2099
+        x = datetime(
+            rng.choice([1949, 1975, 2024, 2025, 2026, 2060, 2099]),
+            rng.randint(1, 11),
+            rng.randint(1, 28),
+            rng.randint(0, 23),
+            rng.choice([0, 15, 30, 45]),
+            rng.choice([0, 1]),
+            rng.choice([0, 1, 999_999]),
+            tzinfo=KST,
+        )
+        y = x + timedelta(minutes=15 * rng.randint(0, 2000), microseconds=rng.choice([0, 0, 1]))
+        bx = model._bclock(x)
+        by = model._bclock(y)
+        assert bx is not None
+        assert by is not None
+        assert (by - bx) / 3_600_000_000 == calendar.business_hours_between(x, y)
+    assert model._bclock(datetime(2100, 1, 2, tzinfo=KST)) is None  # outside the calendar
+
+
+@attrs.frozen(kw_only=True)
+class _OwnCalendar(BusinessCalendar):
+    """A calendar subclass: the model cannot assume its business-hours arithmetic."""
+
+
+def test_a_calendar_subclass_bins_pending_orders_one_by_one_with_the_same_result() -> None:
+    own = _OwnCalendar(work_start_hour=9, work_end_hour=18)
+    base = BusinessCalendar(work_start_hour=9, work_end_hour=18)
+    events: list[Event] = [
+        placed("S1", f"o{i}", MONDAY + timedelta(minutes=37 * i)) for i in range(300)
+    ]
+    events += [invoiced("S1", f"o{i}", MONDAY + timedelta(hours=200)) for i in range(0, 300, 3)]
+    now = MONDAY + timedelta(hours=201)
+    got = feed(TrustModel(FIXED, calendar=own), events)
+    want = feed(TrustModel(FIXED, calendar=base), events)
+    for placed_at in (now, now - timedelta(hours=30)):
+        a = got.assess("S1", 1, now, now + timedelta(days=1), placed_at=placed_at)
+        b = want.assess("S1", 1, now, now + timedelta(days=1), placed_at=placed_at)
+        assert a.p_invoice_by_deadline == pytest.approx(b.p_invoice_by_deadline, abs=1e-12)
+        assert a.p_cancel_by_deadline == pytest.approx(b.p_cancel_by_deadline, abs=1e-12)
+        assert a.median_hours_to_invoice == pytest.approx(b.median_hours_to_invoice, abs=1e-9)
+    assert got._sups["S1"].loose == 200
+    assert want._sups["S1"].loose == 0
 
 
 # --------------------------------------------------------------------------------------

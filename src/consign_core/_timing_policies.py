@@ -189,9 +189,9 @@ class ExpectedCostWeights:
     delay notice (발송지연) registered on most markets)."""
     alternate_failure: float = attrs.field(default=0.3, validator=probability)
     """Chance that an alternate supplier cannot fill an order either (for rerouting)."""
-    uncertainty_aversion: float = attrs.field(default=0.25, validator=_non_negative)
-    """Weight on the gap between the upper bound and the mean of P(cancel), so that little-known
-    suppliers cost more."""
+    uncertainty_aversion: float = attrs.field(default=0.25, validator=probability)
+    """How far P(fail) leans from the estimate toward the upper bound of P(cancel), in [0, 1], so
+    that little-known suppliers (wide bounds) cost more."""
 
     def cancel_penalty(
         self, cancels_to_warning: int | None, cancels_to_sanction: int | None
@@ -215,9 +215,10 @@ class ExpectedCostWeights:
 class ExpectedCost:
     """Confirm when the expected cost of confirming now is below the expected cost of waiting.
 
-    - cost of confirming now = P(fail) x penalty(headroom), where P(fail) = P(supplier cancels
-      before the deadline | pending now) + ``uncertainty_aversion`` x (upper bound - mean of
-      P(cancel)): a failure after confirmation is a seller-fault cancellation;
+    - cost of confirming now = P(fail) x penalty(headroom), where P(fail) = p + a x max(0,
+      upper - p), p = P(supplier cancels before the deadline | pending now), upper = the upper
+      bound of P(cancel) and a = ``uncertainty_aversion``: a failure after confirmation is a
+      seller-fault cancellation. P(fail) never falls when any risk figure rises;
     - cost of waiting = P(fail) x P(still counted if unconfirmed) x penalty(headroom)
       + delay_per_hour x expected hours to tracking
       + P(buyer cancels while waiting) x lost sale
@@ -247,11 +248,8 @@ class ExpectedCost:
         trust = context.trust
         now = context.now
         until = last_safe_moment(context.order, self.margin)
-        p_fail = min(
-            1.0,
-            trust.p_cancel_by_deadline
-            + w.uncertainty_aversion * max(0.0, trust.p_cancel_upper - trust.p_cancel),
-        )
+        p_soon = trust.p_cancel_by_deadline
+        p_fail = min(1.0, p_soon + w.uncertainty_aversion * max(0.0, trust.p_cancel_upper - p_soon))
         p_late = max(0.0, 1.0 - trust.p_invoice_by_deadline - trust.p_cancel_by_deadline)
         p_counted_if_waiting = (
             w.alternate_failure**context.alternates if context.unconfirmed_cancel_counts else 0.0

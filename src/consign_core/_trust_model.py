@@ -4,12 +4,32 @@ Internal objects are plain ``__slots__`` classes, mutated in place, so that obse
 costs O(1) and assessing an order a few microseconds; only the public values (config,
 assessment, state) are attrs classes. The formulas are documented in ``consign_core.trust``
 and ``docs/trust.md``.
+
+Pending-order index. A supplier's curve censors each pending order placed by the bucket start
+``tb`` at its elapsed business hours ``bh(placed_at, tb)``; the curve is rebuilt after every
+outcome of that supplier, so with hundreds of open orders a loop over them would dominate
+``assess``. Instead each supplier keeps its indexed pending orders sorted by placement, with
+their placement on an integer *business-microsecond clock* ``b`` (``bh(_BREF, placed_at)`` in
+microseconds, recovered exactly: the calendar computes every business-hours difference as an
+integer number of microseconds divided by 3.6e9, so ``bh(x, y)`` is exactly
+``(b(y) - b(x)) / 3.6e9``). ``bisect_right(grid, bh(x, tb)) > k`` iff
+``b(tb) - b(x) >= _thresholds[k]`` (the least integer whose quotient reaches ``grid[k]``), and
+``b`` is non-decreasing in placement time, so the per-bin counts take one bisection per grid edge:
+O(grid * log pending) instead of O(pending) business-hours differences, with the same bins.
+The counts are kept per supplier for the last bucket they were taken at (``ztb``) and moved by
+one when an order placed by ``ztb`` resolves, expires or arrives late, so a rebuild within a
+bucket costs O(grid); they are integers, a pure function of the pending orders and ``tb``, so
+a restored snapshot recomputes the same ones. A new order waits unclocked in ``fresh`` until
+a count at a bucket start after its placement needs it (``observe`` stays free of calendar
+calls; an order resolved before that is never clocked); a late one, placed by ``ztb``, is
+indexed at once. Orders whose clock cannot be computed exactly (a calendar subclass, a date
+outside the calendar's range) stay out of the index and are binned one by one, as before.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -64,6 +84,10 @@ _QUARANTINED: Final = TrustTier.QUARANTINED
 _RISKY: Final = TrustTier.RISKY
 _TRUSTED: Final = TrustTier.TRUSTED
 _UNPROVEN: Final = TrustTier.UNPROVEN
+_US_PER_HOUR: Final = 3_600_000_000
+"""The calendar's business-hours unit: ``bh`` returns integer microseconds / 3.6e9."""
+_BREF: Final = datetime(2024, 1, 1, tzinfo=timezone.utc)
+"""Origin of the business-microsecond clock (any instant works: only differences are used)."""
 
 # quantity-exponent cells: x = log(q / (factor * usual)) > 0 in steps of 0.25 over [0, 4)
 # (16 bins), base logit in steps of 0.5 over [-8, 2) (20 bins); each cell holds
@@ -93,7 +117,7 @@ def _check_aware(value: object, argument: str) -> None:
 class _Pending:
     """An open supplier order."""
 
-    __slots__ = ("confirmed", "exceeded", "item_id", "placed_at", "placed_h", "qty")
+    __slots__ = ("b", "confirmed", "exceeded", "item_id", "placed_at", "placed_h", "qty")
 
     def __init__(  # noqa: PLR0917 - positional on the hot path of observe()
         self,
@@ -110,6 +134,7 @@ class _Pending:
         self.item_id = item_id
         self.exceeded = exceeded
         self.confirmed = confirmed
+        self.b: int | None = None  # placement on the business-microsecond clock, once indexed
 
 
 class _Sup:
@@ -123,14 +148,19 @@ class _Sup:
         "cr",
         "curve",
         "done",
+        "fresh",
+        "fresh_h",
         "head",
         "head_key",
         "k",
         "lc",
         "lead_n",
+        "loose",
         "ls",
         "lz",
+        "pb",
         "pending",
+        "ph",
         "prior_ver",
         "qls",
         "quarantined",
@@ -142,6 +172,10 @@ class _Sup:
         "so_hours",
         "stock",
         "ver",
+        "zbt",
+        "zc",
+        "zn",
+        "ztb",
     )
 
     def __init__(self, ref: float, n_bins: int) -> None:
@@ -159,6 +193,19 @@ class _Sup:
         self.lz = [0.0] * n_bins
         self.lead_n = 0
         self.pending: dict[str, _Pending] = {}
+        # the pending-order index (module docstring): placement hours and business-microsecond
+        # clock of the indexed pending orders, sorted by (ph, pb), so each list is sorted
+        self.ph: list[float] = []
+        self.pb: list[int] = []
+        self.loose = 0  # pending orders outside the index (b is None) and not fresh
+        self.fresh: dict[str, _Pending] = {}  # pending orders not clocked yet
+        self.fresh_h = math.inf  # a lower bound of their placement hours
+        # censored counts per bin of the indexed orders placed by ztb, zbt = b(ztb) (None:
+        # no exact clock at ztb, zc all zero), zn = sum(zc); ztb = nan: not taken yet
+        self.ztb = math.nan
+        self.zbt: int | None = None
+        self.zc = [0] * n_bins
+        self.zn = 0
         self.done: OrderedDict[str, bool] = OrderedDict()
         self.stock: dict[str, tuple[int, datetime, float]] = {}
         self.so_hours: list[float] = []
@@ -225,7 +272,7 @@ class TrustModel:
     Cost: :meth:`observe` is amortized O(1) per event (an automatic :meth:`refit_population`
     runs on a doubling-then-constant schedule whose cost is paid by the events in between);
     :meth:`assess` is a cached lookup plus O(log grid) arithmetic, and rebuilds a supplier's
-    lead-time curve (O(grid + its pending orders)) at most once per state change and
+    lead-time curve (O(grid * log of its pending orders)) at most once per state change and
     refresh bucket.
     """
 
@@ -256,6 +303,9 @@ class TrustModel:
         self._floor_odds = floor / (1.0 - floor)
         self._z2 = self._z * self._z
         self._h0s, self._h0c = default_hazards(config, self._edges)
+        self._exact_clock = type(calendar) is BusinessCalendar
+        self._thresholds = tuple(_threshold(g) for g in config.lead_grid_hours)
+        self._tb_clock: tuple[float, datetime, int | None] = (math.nan, _EPOCH, None)
         self._sups: dict[str, _Sup] = {}
         self._pop = _Pop(config, self._n_bins)
         self._events = 0
@@ -386,7 +436,15 @@ class TrustModel:
         if stock is not None:
             self._set_stock(sup, ev.item_id, stock, at, t)
             exceeded = q > stock
-        pending[oid] = _Pending(at, t, q, ev.item_id, exceeded)
+        p = _Pending(at, t, q, ev.item_id, exceeded)
+        pending[oid] = p
+        if t <= sup.ztb:  # a late order, placed by the bucket the counts were taken at
+            p.b = self._bclock(at)
+            self._index(sup, p)
+        else:
+            sup.fresh[oid] = p
+            if t < sup.fresh_h:  # noqa: PLR1730 - observe hot path: no call
+                sup.fresh_h = t
         self._n_pending += 1
         cur = sup.curve
         if cur is not None and t <= cur.key[2] * self._width:
@@ -425,6 +483,8 @@ class TrustModel:
         if p is not None:
             j = bisect_right(self._grid, self._bh(p.placed_at, at))  # may raise: nothing changed
             del pending[oid]
+            if sup.fresh.pop(oid, None) is None:
+                self._unindex(sup, p)
             self._n_pending -= 1
             pop = self._pop
             x = (t - pop.ref) * self._lam
@@ -526,6 +586,96 @@ class TrustModel:
         self._events += 1
         if self._events == self._next_refit:
             self.refit_population()
+
+    def _bclock(self, at: datetime) -> int | None:
+        """``at`` on the business-microsecond clock, exactly; None if it cannot be (docstring)."""
+        if not self._exact_clock:
+            return None
+        try:
+            f = self._bh(_BREF, at)
+        except (ValidationError, OverflowError):
+            return None  # outside the calendar's range: binned one by one (and raising) later
+        n = round(f * _US_PER_HOUR)  # exact while |n| < 2**51 (about 70 years of hours)
+        if n / _US_PER_HOUR != f:  # further out: the quotient still identifies n (+-1)
+            n += 1 if (n + 1) / _US_PER_HOUR == f else -1
+            if n / _US_PER_HOUR != f:
+                return None
+        return n
+
+    def _index(self, sup: _Sup, p: _Pending) -> None:
+        """Add a new pending order to ``sup``'s index (or count it as loose)."""
+        b = p.b
+        if b is None:
+            sup.loose += 1
+            return
+        ph = sup.ph
+        pb = sup.pb
+        t = p.placed_h
+        i = bisect_right(ph, t)
+        while i and ph[i - 1] == t and pb[i - 1] > b:
+            i -= 1
+        ph.insert(i, t)
+        pb.insert(i, b)
+        if t <= sup.ztb and sup.zbt is not None:  # a late order, placed by the counted bucket
+            sup.zc[bisect_right(self._thresholds, sup.zbt - b)] += 1
+            sup.zn += 1
+
+    def _unindex(self, sup: _Sup, p: _Pending) -> None:
+        """Remove a pending order from ``sup``'s index (O(log n) search, one memmove)."""
+        b = p.b
+        if b is None:
+            sup.loose -= 1
+            return
+        ph = sup.ph
+        pb = sup.pb
+        i = bisect_left(ph, p.placed_h)
+        while pb[i] != b:  # an equal (placed_h, b) entry is interchangeable
+            i += 1
+        del ph[i]
+        del pb[i]
+        if p.placed_h <= sup.ztb and sup.zbt is not None:
+            sup.zc[bisect_right(self._thresholds, sup.zbt - b)] -= 1
+            sup.zn -= 1
+
+    def _census(self, sup: _Sup, tb: float) -> None:
+        """Count ``sup``'s indexed orders placed by ``tb`` per elapsed-time bin (docstring)."""
+        tb_clock = self._tb_clock
+        if tb_clock[0] != tb:
+            at = _EPOCH + timedelta(hours=tb)
+            tb_clock = self._tb_clock = (tb, at, self._bclock(at))
+        bt = tb_clock[2]
+        fresh = sup.fresh
+        if sup.fresh_h <= tb:  # clock and index the new orders placed by tb
+            sup.ztb = math.nan  # no counts to maintain while indexing
+            for oid in [oid for oid, p in fresh.items() if p.placed_h <= tb]:
+                p = fresh.pop(oid)
+                p.b = self._bclock(p.placed_at)
+                self._index(sup, p)
+            sup.fresh_h = min([p.placed_h for p in fresh.values()], default=math.inf)
+        zc = sup.zc if not sup.zn else [0] * self._n_bins  # zn == 0: zc is all zero
+        sup.ztb = tb
+        sup.zbt = bt
+        sup.zc = zc
+        if bt is None:  # no exact clock at tb: every order is binned one by one
+            sup.zn = 0
+            return
+        hi = sup.zn = bisect_right(sup.ph, tb)
+        pb = sup.pb
+        thresholds = self._thresholds
+        if hi <= 8:  # few orders: one bisection of the grid each (the same counts)
+            for i in range(hi):
+                zc[bisect_right(thresholds, bt - pb[i])] += 1
+        else:  # one bisection of the orders per grid edge
+            j = 0
+            for n in thresholds:
+                lo = bisect_right(pb, bt - n, 0, hi)  # orders with elapsed >= grid[j]
+                if lo != hi:
+                    zc[j] = hi - lo
+                    hi = lo
+                    if not hi:
+                        return
+                j += 1
+            zc[j] = hi
 
     def _stock_out_trigger(self, sup: _Sup, t: float) -> None:
         cfg = self._cfg
@@ -657,7 +807,9 @@ class TrustModel:
                     else:
                         dz[bisect_right(grid, elapsed)] += 1.0
                 for oid in expired:
-                    del sup.pending[oid]
+                    p = sup.pending.pop(oid)
+                    if sup.fresh.pop(oid, None) is None:
+                        self._unindex(sup, p)
                     self._n_pending -= 1
                     sup.lz[last] += self._scale(sup, now_h)
                     pop.lz[last] += self._pop_scale(now_h)
@@ -712,14 +864,24 @@ class TrustModel:
         scale = math.exp(min(600.0, max(0.0, (tb - sup.ref) * self._lam)))
         dz = sup.lz
         if sup.pending:
-            at: datetime | None = None
-            grid = self._grid
-            for p in sup.pending.values():
-                if p.placed_h <= tb:
-                    if at is None:
-                        at = _EPOCH + timedelta(hours=tb)
-                        dz = list(dz)
-                    dz[bisect_right(grid, self._bh(p.placed_at, at))] += scale
+            if sup.ztb != tb:
+                self._census(sup, tb)
+            if sup.zn:
+                dz = dz.copy()
+                for j, n in enumerate(sup.zc):
+                    if n:
+                        dz[j] += n * scale
+            bt = sup.zbt
+            if bt is None or sup.loose:  # bin one by one what the index cannot
+                tb_clock = self._tb_clock  # the last bucket start any census was taken at
+                at = tb_clock[1] if tb_clock[0] == tb else _EPOCH + timedelta(hours=tb)
+                grid = self._grid
+                bh = self._bh
+                for p in sup.pending.values():
+                    if p.placed_h <= tb and (bt is None or p.b is None):
+                        if dz is sup.lz:
+                            dz = list(dz)
+                        dz[bisect_right(grid, bh(p.placed_at, at))] += scale
         cur = curve_from_counts(
             sup.ls,
             sup.lc,
@@ -980,7 +1142,9 @@ class TrustModel:
         pop.lz = list(ps.lead_censored)
         model._set_population_curve(list(ps.hazard_invoice), list(ps.hazard_cancel), ps.lead_data)
         for sid, ss in state.suppliers.items():
-            model._sups[sid] = _sup_from_state(ss, n_bins, model._cfg, sid)
+            sup = model._sups[sid] = _sup_from_state(ss, n_bins, model._cfg, sid)
+            sup.fresh = dict(sup.pending)  # clocked and indexed by the first count
+            sup.fresh_h = min([p.placed_h for p in sup.pending.values()], default=math.inf)
         model._n_pending = sum(len(s.pending) for s in model._sups.values())
         model._events = state.events_observed
         model._next_refit = state.next_refit_at
@@ -989,6 +1153,16 @@ class TrustModel:
         model._clock = state.clock
         model._clock_h = -math.inf if state.clock is None else _hours(state.clock, "clock")
         return model
+
+
+def _threshold(edge: float) -> int:
+    """The least integer ``n`` with ``n / 3.6e9 >= edge`` (as the calendar's float division)."""
+    n = math.ceil(edge * _US_PER_HOUR)
+    while n / _US_PER_HOUR < edge:
+        n += 1
+    while (n - 1) / _US_PER_HOUR >= edge:
+        n -= 1
+    return n
 
 
 _new = object.__new__
