@@ -7,7 +7,8 @@ In this example, we:
 3. build the decision context for two new orders, a single unit from the reliable supplier and a
    20-set group order from the other one (whose SKU has an alternate source mapped, so a stock-out
    found before confirmation can be rerouted);
-4. print what every built-in policy decides, with its reason and the expected-cost figures.
+4. print what every built-in policy decides, with its reason and the expected-cost figures, and
+   what ``expected-cost`` decides when the SKU has no alternate source.
 
 The worked example in ``docs/timing.md`` quotes this script's output.
 """
@@ -15,6 +16,8 @@ The worked example in ``docs/timing.md`` quotes this script's output.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
+import attrs
 
 from consign_core.calendar import DEFAULT_CALENDAR, KST
 from consign_core.cancel_rate import Ledger
@@ -118,6 +121,8 @@ def main() -> None:
             print(f"   {name:20} {type(decision).__name__:15} {decision.reason}")
         figures = ExpectedCost().costs(context)
         print("   expected-cost figures:", {k: round(v, 4) for k, v in figures.items()})
+        alone = attrs.evolve(context, alternates=0)
+        print(f"   with no alternate source: {decide_safely(ExpectedCost(), alone).reason}")
 
 
 if __name__ == "__main__":
