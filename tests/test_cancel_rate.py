@@ -670,3 +670,36 @@ def test_headroom_on_the_hot_path_takes_microseconds() -> None:
             ledger.headroom(now, group if i % 2 else None)
         best = min(best, (time.perf_counter() - start) / rounds)
     assert best < 20e-6  # typically ~1 µs; generous for slow CI machines
+
+
+def test_headroom_ignores_a_metric_that_cancels_cannot_move() -> None:
+    """Late shipments put on-time shipment in warning; cancels still have room on fulfilment."""
+    from datetime import datetime, timedelta
+
+    from consign_core.calendar import KST
+    from consign_core.cancel_rate import Ledger
+    from consign_core.events import OrderPaid
+    from consign_core.model import MarketOrder, OrderLine, OrderRef
+    from consign_core.rules import COUPANG, MetricStatus
+
+    ledger = Ledger(COUPANG)
+    start = datetime(2025, 11, 3, 9, 0, tzinfo=KST)
+    for i in range(300):
+        paid = start + timedelta(minutes=10 * i)
+        order = MarketOrder(
+            ref=OrderRef(market="coupang", order_id=f"o{i}"),
+            lines=[OrderLine(sku="A", quantity=1, unit_price=1_000)],
+            paid_at=paid,
+            ship_by=paid + timedelta(hours=6),
+        )
+        ledger.observe(OrderPaid(order=order))  # none is ever shipped: all late
+    now = start + timedelta(days=2, hours=12)
+    report = ledger.report(now)
+    assert report.metric("on_time_shipment").status is not MetricStatus.OK
+    fulfilment = report.metric("order_fulfilment")
+    room = ledger.headroom(now)
+    assert fulfilment.cancels_to_warning is not None
+    assert fulfilment.cancels_to_warning > 0
+    assert room.cancels_to_warning == fulfilment.cancels_to_warning
+    assert room.metric == "order_fulfilment"
+    assert room.status is not MetricStatus.OK  # the worst current status is still reported

@@ -377,6 +377,8 @@ def reference_headroom(
     for spec, ref in zip(profile.metrics, metrics, strict=True):
         points = spec.points_for(CountedEvent.STOCK_OUT_CANCEL)
         w = 0 if stock_suspended else points * weight(order, spec.unit)
+        if w == 0:
+            continue  # such cancels cannot move this metric: it bounds no headroom
         n, d = ref.numerator, ref.denominator
         kw = least_k(reaches(spec, n, d, w, MetricStatus.WARNING), w)
         ks = least_k(reaches(spec, n, d, w, MetricStatus.SANCTION), w)

@@ -247,8 +247,10 @@ class Headroom:
     """
 
     cancels_to_warning: int | None
-    """Cancels before the first metric is at least in warning; 0 = already there; ``None`` =
-    no metric can get there by such cancels (none counts them, or a moratorium suspends them)."""
+    """Cancels before the first metric that counts them is at least in warning; 0 = already
+    there; ``None`` = no metric can get there by such cancels (none counts them, or a
+    moratorium suspends them). A metric such cancels cannot move (on-time shipment, say) bounds
+    no headroom, even when it is in warning; :attr:`status` still reports it."""
     cancels_to_sanction: int | None
     """Cancels before the first metric is in sanction; 0 / ``None`` as above."""
     metric: str
@@ -1123,6 +1125,10 @@ class Ledger:
                 worst = 2
             elif kw == 0 and worst == 0:
                 worst = 1
+            if w == 0:
+                # such cancels do not move this metric (it does not count them, or a
+                # moratorium suspends them): its own status says nothing about headroom
+                continue
             if kw is not None and (best_w is None or kw < best_w):
                 best_w, m_w, level_w = kw, m, level
             if ks is not None and (best_s is None or ks < best_s):
