@@ -449,12 +449,7 @@ class TrustModel:
         cur = sup.curve
         if cur is not None and t <= cur.key[2] * self._width:
             sup.ver += 1  # the cached curve's bucket began after this (late) placement
-        if t > self._clock_h:
-            self._clock_h = t
-            self._clock = at
-        self._events += 1
-        if self._events == self._next_refit:
-            self.refit_population()
+        self._tick(t, at)
 
     def _on_confirmed(self, ev: SupplierConfirmed) -> None:
         sup = self._sups.get(ev.supplier_id)
@@ -559,12 +554,7 @@ class TrustModel:
                 sup.quarantined = False
                 sup.clean = 0
                 sup.so_hours.clear()
-        if t > self._clock_h:
-            self._clock_h = t
-            self._clock = at
-        self._events += 1
-        if self._events == self._next_refit:
-            self.refit_population()
+        self._tick(t, at)
 
     def _on_cancelled(self, ev: SupplierCancelled) -> None:
         sup = self._sups.get(ev.supplier_id)
@@ -580,6 +570,10 @@ class TrustModel:
         if ev.reason is _STOCK_OUT:
             sup.so += w
             self._stock_out_trigger(sup, t)
+        self._tick(t, at)
+
+    def _tick(self, t: float, at: datetime) -> None:
+        """Move the model's clock to an observed event and run the periodic refit when due."""
         if t > self._clock_h:
             self._clock_h = t
             self._clock = at
