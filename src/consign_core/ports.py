@@ -1,8 +1,8 @@
 """Ports: what the engine needs from a market, a supplier platform, a messenger and a store.
 
 Each port is a synchronous :class:`typing.Protocol` (structural: implement the methods, no base
-class needed). The reference implementations are the httpx adapters (Coupang, Domeme), the
-in-memory fakes of :mod:`consign_core.testing` and the stores of :mod:`consign_core.store`.
+class needed). Implementations today: the in-memory fakes of :mod:`consign_core.testing` and
+the stores of :mod:`consign_core.store`; httpx adapters for Coupang and Domeme are planned.
 
 Errors. A port method raises only :class:`~consign_core.errors.AdapterError` subclasses for
 vendor trouble: :class:`~consign_core.errors.TransientError` (timeouts, 5xx: the result of a

@@ -19,14 +19,14 @@ A profile holds:
   cut-off hour, and when a late shipment is booked;
 - **moratoria** (:class:`~consign_core.calendar.Moratorium`): periods when some penalty kinds
   are suspended;
-- **unconfirmed**: dotted paths of every figure that is not backed by a primary source (marked
-  UNCONFIRMED in the market-rules reference) or is a library placeholder. Override them with
+- **unconfirmed**: dotted paths of every figure that is not backed by a primary or otherwise
+  reliable source (UNCONFIRMED) or is a library placeholder. Override them with
   :meth:`RuleProfile.with_metric` / :meth:`RuleProfile.with_ship_by` (which clear the flag of
   each field changed) or by editing a dumped profile file.
 
 Built-in profiles: :data:`COUPANG`, :data:`NAVER`, :data:`AMAZON` and :data:`EBAY`; each one's
 docstring and ``sources`` cite where every figure comes from. Source ids in brackets ([C1],
-[N5], ...) refer to section 6 of the market-rules reference (``market-rules-and-models.md``).
+[N5], ...) are listed, with their addresses, in each profile's ``sources``.
 """
 
 from __future__ import annotations
