@@ -91,6 +91,7 @@ logger = logging.getLogger(__name__)
 
 _TRUST_EVENTS = (SupplierOrderPlaced, SupplierConfirmed, SupplierInvoiced, SupplierCancelled)
 _LEDGER_EVENTS = (OrderPaid, OrderCancelled, InvoiceUploaded, Delivered)
+_OBSERVED_EVENTS = _LEDGER_EVENTS + _TRUST_EVENTS
 _OPEN_SUPPLIER = frozenset({SupplierOrderState.PLACED, SupplierOrderState.CONFIRMED})
 _SNAPSHOT = "engine"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -402,7 +403,7 @@ class Engine:
                 state = self._states.get(ref)
                 if state is None and not isinstance(event, OrderPaid):
                     state = self._store.get_order(ref)
-            if isinstance(event, _LEDGER_EVENTS + _TRUST_EVENTS):
+            if isinstance(event, _OBSERVED_EVENTS):
                 self._observe(event, run, journal=True)
             try:
                 result = step(state, event, ctx)
@@ -535,8 +536,10 @@ class Engine:
             except AdapterError as exc:
                 self._poll_error("buyer requests", exc, run)
                 break
-            refs = {r.ref for r in page.requests}
-            unknown = refs - arriving - self._states.keys()
+            states = self._states
+            unknown = {
+                r.ref for r in page.requests if r.ref not in arriving and r.ref not in states
+            }
             if unknown:
                 unknown -= self._store.known(unknown)
             if unknown:

@@ -91,7 +91,7 @@ def _is_terminal(status: SupplierOrderStatus) -> bool:
     return status in {SupplierOrderStatus.INVOICED, SupplierOrderStatus.CANCELLED}
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class OrderRef:
     """A market order's identity: the market's name and the market's order id.
 
