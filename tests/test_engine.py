@@ -171,6 +171,24 @@ def test_a_buyer_cancel_before_confirmation_cancels_the_supplier_order_too() -> 
     assert order.status.value == "cancelled"
 
 
+def test_a_supplier_order_withdrawn_for_the_buyer_leaves_the_trust_models_pending_census() -> None:
+    w = World("await-invoice", settings=EngineSettings(snapshot_every=1))
+    ref = w.add("1")
+    w.run()
+    w.run(1.5)
+    [placed] = w.supplier.orders()
+    assert placed.supplier_order_id in w.engine.trust.snapshot().suppliers["S1"].pending
+    w.market.buyer_cancels(ref)
+    w.run_until(3)
+    assert w.state(ref).status is OrderStatus.CANCELLED
+    supplier = w.engine.trust.snapshot().suppliers["S1"]
+    assert supplier.pending == {}  # withdrawn: censored, not left to look like a slow shipment
+    assert supplier.resolved == {placed.supplier_order_id: False}  # and not a supplier failure
+    assert w.engine.trust.assess("S1", 1, w.now, w.now + 48 * HOUR).effective_n == 0
+    w.restart()  # the withdrawal is journaled: a restart replays it
+    assert w.engine.trust.snapshot().suppliers["S1"] == supplier
+
+
 def test_a_stop_shipment_request_after_confirmation_stops_the_supplier_and_the_market() -> None:
     w = World("confirm-immediately")
     ref = w.add("1")

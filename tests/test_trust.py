@@ -44,6 +44,7 @@ REF = OrderRef(market="coupang", order_id="m-1")
 TRACK = Tracking(courier="CJGLS", number="123")
 STOCK_OUT = CancelReason.STOCK_OUT
 FIXED = TrustConfig(refit_every_events=0)  # no automatic refit: the prior stays put
+HOUR = timedelta(hours=1)
 
 
 # --------------------------------------------------------------------------------------
@@ -613,6 +614,61 @@ def test_orders_pending_past_the_grid_are_censored_and_a_late_outcome_still_coun
     assert model.assess("S1", 1, late, late + timedelta(days=1)).effective_n == pytest.approx(1.0)
 
 
+def test_a_withdrawn_order_is_censored_when_withdrawn_not_when_it_runs_off_the_grid() -> None:
+    cfg = TrustConfig(refit_every_events=0, lead_prior_strength=0.5)
+    shipped: list[Event] = []
+    for i in range(20):  # every order the supplier kept shipped 10 business hours later
+        shipped += [
+            placed("S1", f"a{i}", MONDAY),
+            invoiced("S1", f"a{i}", MONDAY + timedelta(hours=10)),
+        ]
+    withdrawn_at = MONDAY + timedelta(hours=2)
+    honest = feed(TrustModel(cfg), shipped)
+    forgotten = feed(TrustModel(cfg), shipped)
+    for i in range(20):  # 20 more the seller withdrew 2 hours in (the buyers cancelled)
+        for model in (honest, forgotten):
+            model.observe(placed("S1", f"b{i}", MONDAY))
+        assert honest.withdraw("S1", f"b{i}", withdrawn_at)
+    now = CAL.add_business_hours(MONDAY, 100)
+    for model in (honest, forgotten):
+        model.refit_population()
+    deadline = CAL.add_business_hours(now, 24)
+    with_withdrawal = honest.assess("S1", 1, now, deadline, placed_at=now)
+    without = forgotten.assess("S1", 1, now, deadline, placed_at=now)
+    # withdrawn at 2 h, they say nothing about shipping by 10 h: nearly every order ships
+    assert with_withdrawal.p_invoice_by_deadline > 0.9
+    # left pending, they look like orders the supplier never shipped
+    assert without.p_invoice_by_deadline < 0.7
+    state = honest.snapshot().suppliers["S1"]
+    assert state.pending == {}
+    assert sum(state.lead_censored) == pytest.approx(20.0, rel=0.05)
+    # neither a shipment nor a supplier cancel: the cancel-risk evidence is unchanged
+    assert with_withdrawal.p_cancel == without.p_cancel
+
+
+def test_withdrawing_an_unknown_or_settled_order_changes_nothing() -> None:
+    model = feed(TrustModel(FIXED), [placed("S1", "a", MONDAY), invoiced("S1", "a", MONDAY + HOUR)])
+    before = model.snapshot()
+    assert not model.withdraw("S1", "a", MONDAY + 2 * HOUR)  # already shipped
+    assert not model.withdraw("S1", "zz", MONDAY + 2 * HOUR)  # never placed
+    assert not model.withdraw("S9", "a", MONDAY + 2 * HOUR)  # unknown supplier
+    assert model.snapshot() == before
+    model.observe(placed("S1", "b", MONDAY))
+    assert model.withdraw("S1", "b", MONDAY + HOUR)
+    assert not model.withdraw("S1", "b", MONDAY + HOUR)  # twice: once only
+    assert model.snapshot().suppliers["S1"].resolved["b"] is False
+
+
+def test_withdraw_rejects_bad_arguments_naming_them() -> None:
+    model = TrustModel(FIXED)
+    with pytest.raises(ValidationError, match="supplier_id"):
+        model.withdraw("", "a", MONDAY)
+    with pytest.raises(ValidationError, match="supplier_order_id"):
+        model.withdraw("S1", "", MONDAY)
+    with pytest.raises(NaiveDatetimeError, match="at"):
+        model.withdraw("S1", "a", datetime(2025, 3, 10, 9, 0))  # noqa: DTZ001 - on purpose
+
+
 def test_population_is_refitted_automatically_on_a_doubling_schedule() -> None:
     events = _mixed_stream()
     auto = feed(TrustModel(TrustConfig(refit_min_events=20)), events)
@@ -915,6 +971,7 @@ steps = st.lists(
         st.tuples(st.just("place"), st.sampled_from("AB"), st.integers(-6 * 4, 0)),  # late
         st.tuples(st.just("resolve"), st.sampled_from("AB"), st.integers(0, 10**6)),
         st.tuples(st.just("cancel"), st.sampled_from("AB"), st.integers(0, 10**6)),
+        st.tuples(st.just("withdraw"), st.sampled_from("AB"), st.integers(0, 10**6)),
         st.tuples(st.just("wait"), st.just(""), st.integers(1, 4 * 60)),  # quarter hours
         st.tuples(st.just("assess"), st.sampled_from("AB"), st.integers(-4 * 30, 0)),
         st.tuples(st.just("refit"), st.just(""), st.just(0)),
@@ -985,6 +1042,9 @@ def test_pending_histogram_is_kept_equal_to_a_count_from_scratch(
             oid = ids[sid].pop(n % len(ids[sid]))
             event = invoiced if kind == "resolve" else cancelled
             model.observe(event(sid, oid, clock))
+        elif kind == "withdraw" and ids[sid]:
+            oid = ids[sid].pop(n % len(ids[sid]))
+            assert model.withdraw(sid, oid, clock)
         elif kind == "wait":
             clock += timedelta(minutes=15 * n)
         elif kind == "assess":  # now, or up to 30 hours ago (an earlier bucket)

@@ -360,6 +360,39 @@ class TrustModel:
             sup = self._new_sup(supplier_id, t)
         self._set_stock(sup, item_id, stock, at, t)
 
+    def withdraw(self, supplier_id: str, supplier_order_id: str, at: datetime) -> bool:
+        """The seller withdrew a pending supplier order at ``at`` (e.g. the buyer cancelled and
+        the supplier accepted the seller's cancel request).
+
+        The order stops being pending: its time to tracking is censored at ``at`` (it was
+        still pending then; nothing is known after) and it counts as neither a shipment nor a
+        supplier cancel. Without this, a withdrawn order would sit in the pending census
+        until it ran off the end of the lead-time grid and make the supplier look slower
+        than it is. Returns whether a pending order was withdrawn (unknown or already settled
+        orders are left as they are).
+        """
+        check_id(supplier_id, "supplier_id")
+        check_id(supplier_order_id, "supplier_order_id")
+        t = _hours(at, "at")
+        sup = self._sups.get(supplier_id)
+        if sup is None:
+            return False
+        p = sup.pending.get(supplier_order_id)
+        if p is None:
+            return False
+        j = bisect_right(self._grid, max(0.0, self._bh(p.placed_at, at)))
+        del sup.pending[supplier_order_id]
+        if sup.fresh.pop(supplier_order_id, None) is None:
+            self._unindex(sup, p)
+        self._n_pending -= 1
+        sup.lz[j] += self._scale(sup, t)
+        self._pop.lz[j] += self._pop_scale(t)
+        sup.lead_n += 1
+        self._remember(sup, supplier_order_id, resolved=False)
+        sup.ver += 1
+        self._tick(t, at)
+        return True
+
     def observe(self, event: Event) -> None:
         """Learn from one lifecycle event; events the model does not use are ignored.
 

@@ -405,6 +405,14 @@ class Engine:
                     state = self._store.get_order(ref)
             if isinstance(event, _OBSERVED_EVENTS):
                 self._observe(event, run, journal=True)
+            elif (
+                type(event) is SupplierCancelResult
+                and event.outcome is SupplierCancelOutcome.CANCELLED
+                and state is not None
+                and state.supplier_id is not None
+                and state.supplier_order_id == event.supplier_order_id
+            ):
+                self._withdraw(state.supplier_id, event.supplier_order_id, event.at, run)
             try:
                 result = step(state, event, ctx)
             except InvalidTransitionError as exc:
@@ -718,6 +726,14 @@ class Engine:
             record = ["s", supplier_id, item_id, stock, at.isoformat()]
             self._journal(json.dumps(record, ensure_ascii=False), run)
 
+    def _withdraw(
+        self, supplier_id: str, supplier_order_id: str, at: datetime, run: Run | None
+    ) -> None:
+        """The seller's cancel of a supplier order went through: the trust model stops
+        counting it as pending (it is neither a shipment nor the supplier's failure)."""
+        if self._trust.withdraw(supplier_id, supplier_order_id, at) and run is not None:
+            self._journal(json.dumps(["w", supplier_id, supplier_order_id, at.isoformat()]), run)
+
     def _advance_ledger(self, now: datetime, run: Run | None) -> None:
         clock = self._ledger.now
         if clock is None or now > clock:
@@ -804,6 +820,9 @@ class Engine:
             self._report_stock(supplier_id, item_id, stock, datetime.fromisoformat(at), None)
         elif tag == "t":
             self._advance_ledger(datetime.fromisoformat(record[1]), None)
+        elif tag == "w":
+            _, supplier_id, supplier_order_id, at = record
+            self._withdraw(supplier_id, supplier_order_id, datetime.fromisoformat(at), None)
         else:
             self._observe(decode_event(record), None, journal=False)
 
