@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from datetime import datetime
@@ -311,6 +312,27 @@ def test_bad_seed_and_policy_are_rejected() -> None:
         simulate(42, "confirm-immediately", orders=10)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("threshold", [(700, 10, 10), (0, 10, 10), (50_000, 5, 5)])
+def test_a_run_restores_the_garbage_collector_threshold(threshold: tuple[int, int, int]) -> None:
+    seen: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+    gc.set_threshold(*threshold)
+    try:
+        result = simulate(
+            SMALL,
+            "confirm-immediately",
+            seed=1,
+            orders=50,
+            progress=lambda _d, _t: seen.append(gc.get_threshold()),
+        )
+        assert gc.get_threshold() == threshold
+    finally:
+        gc.set_threshold(*before)
+    assert result == run("confirm-immediately", orders=50)
+    # raised during the run only, never lowered, and never turned on when it was off
+    assert all(t[0] == (threshold[0] and max(threshold[0], 10_000)) for t in seen)
+
+
 def test_progress_is_reported_about_a_hundred_times() -> None:
     calls: list[tuple[int, int]] = []
     simulate(
@@ -490,6 +512,13 @@ def test_fast_constructors_build_the_same_values_as_the_validating_ones() -> Non
     assert {type(real) for _fast, real in pairs} == set(f.FAST_TYPES)
     for fast_value, real in pairs:
         assert type(fast_value) is type(real)
+        # every slot the validating __init__ sets (fields, attrs' hash cache) is set
+        slots = {n for k in type(real).__mro__ for n in getattr(k, "__slots__", ())}
+        unset = object()
+        for name in slots - {"__weakref__"}:
+            assert (getattr(fast_value, name, unset) is unset) == (
+                getattr(real, name, unset) is unset
+            ), name
         assert fast_value == real
         assert hash(fast_value) == hash(real)
 

@@ -51,11 +51,20 @@ _new = object.__new__
 _set = object.__setattr__
 
 
+_HASH_CACHE = "_attrs_cached_hash"  # where attrs keeps the hash of a cache_hash=True class
+
+
+def _slots(cls: type) -> set[str]:
+    """Every slot of ``cls`` and of its bases."""
+    return {name for klass in cls.__mro__ for name in getattr(klass, "__slots__", ())}
+
+
 def _maker(cls: type[T]) -> Callable[..., T]:
     """A keyword-only function ``make(field=..., ...)`` setting every init field of ``cls``.
 
     Generated source (as attrs itself does), so a call costs one ``object.__new__`` and one
-    ``object.__setattr__`` per field.
+    ``object.__setattr__`` per field (plus one to clear the hash cache of a class built with
+    ``cache_hash=True``, as attrs' own ``__init__`` does).
     """
     fields = [f for f in attrs.fields(cls) if f.init]  # type: ignore[arg-type]
     namespace: dict[str, Any] = {"_new": _new, "_set": _set, "_cls": cls}
@@ -71,6 +80,8 @@ def _maker(cls: type[T]) -> Callable[..., T]:
             namespace[f"_default_{f.name}"] = f.default
             params.append(f"{f.name}=_default_{f.name}")
         body.append(f"    _set(obj, {f.name!r}, {f.name})")
+    if _HASH_CACHE in _slots(cls):  # cache_hash=True: attrs' __init__ clears the cache
+        body.append(f"    _set(obj, {_HASH_CACHE!r}, None)")
     body.append("    return obj")
     source = f"def make(*, {', '.join(params)}):\n" + "\n".join(body) + "\n"
     exec(compile(source, f"<fast {cls.__name__}>", "exec"), namespace)  # noqa: S102 - our own source
