@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from bisect import bisect_left
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, Final
@@ -517,7 +518,7 @@ def to_us(value: datetime) -> int:
 
 def from_us(value: int) -> datetime:
     """The KST datetime ``value`` microseconds after 1970-01-01 00:00 KST."""
-    return _EPOCH + timedelta(microseconds=value)
+    return _EPOCH + timedelta(0, 0, value)  # positional: faster, the same value
 
 
 class World:
@@ -593,29 +594,47 @@ class World:
         profile = self.profile
         calendar = self.calendar
         market = profile.market
-        buyer = scenario.buyer
+        patience_hours = scenario.buyer.patience_hours
+        stop_after_confirm = scenario.buyer.stop_after_confirm
+        stop_rate = 1.0 / scenario.buyer.stop_delay_hours
         start_us = to_us(scenario.start)
         intensity = self._hourly
+        n_hours = len(intensity)
+        last_rate = intensity[-1]
         cum = self.cum_popularity
+        last_supplier = len(cum) - 1
         skus = scenario.skus_per_supplier
+        sku_sources = self.sku_sources
+        sku_names = self.sku_names
+        by_id = self.by_id
+        # the stock level of every source of every SKU, in source order
+        sku_levels = [
+            tuple(by_id[supplier_id].stock_level for supplier_id, _item in sources)
+            for sources in sku_sources
+        ]
         group_share = scenario.group_order_share
         g_lo, g_hi = scenario.group_quantity
+        g_span = g_hi - g_lo + 1
         log_price = math.log(scenario.unit_price)
-        width = len(str(self.n_orders))
+        order_id = f"O{{:0{len(str(self.n_orders))}d}}".format
         # the deadline depends only on the KST day and on the payment being past the cut-off
         cutoff = profile.ship_by.cutoff_hour
         cutoff_us = None if cutoff is None else cutoff * _HOUR_US
-        ship_by_cache: dict[tuple[int, bool], datetime] = {}
+        ship_by_cache: dict[tuple[int, bool], tuple[datetime, int]] = {}
+        ship_by_deadline = profile.ship_by_deadline
+        max_patience = 24.0 * 60
         hour = 0
         left_in_hour = 1.0  # fraction of the current hour not yet used
         expovariate = arrivals.expovariate
         random_ = rng.random
         gauss = rng.gauss
+        rng_expovariate = rng.expovariate
+        exp = math.exp
         for index in range(self.n_orders):
             # ---- arrival: unit-rate Poisson process in cumulative-intensity time
             need = expovariate(1.0)
             while True:
-                rate = intensity[hour] if hour < len(intensity) else intensity[-1]
+                rate = intensity[hour] if hour < n_hours else last_rate
                 room = rate * left_in_hour
                 if need < room:
                     left_in_hour -= need / rate
@@ -624,72 +643,62 @@ class World:
                 hour += 1
                 left_in_hour = 1.0
             paid_us = start_us + int((hour + 1.0 - left_in_hour) * _HOUR_US) // _S_US * _S_US
-            paid_at = from_us(paid_us)
+            paid_at = _EPOCH + timedelta(0, 0, paid_us)  # from_us, inlined
             # ---- what was bought
-            u = random_()
-            supplier_index = _bisect(cum, u)
+            supplier_index = bisect_left(cum, random_(), 0, last_supplier)
             sku_index = supplier_index * skus + int(random_() * skus)
-            sources = self.sku_sources[sku_index]
             if random_() < group_share:
-                quantity = g_lo + int(random_() * (g_hi - g_lo + 1))
+                quantity = g_lo + int(random_() * g_span)
             else:
                 v = random_()
                 quantity = 1 if v < 0.75 else (2 if v < 0.93 else 3 + int(random_() * 3))
-            price = int(round(math.exp(log_price + 0.6 * gauss(0.0, 1.0)), -2)) or 100
-            ref = new_order_ref(market=market, order_id=f"O{index + 1:0{width}d}")
+            price = int(round(exp(log_price + 0.6 * gauss(0.0, 1.0)), -2)) or 100
             line = new_order_line(
-                sku=self.sku_names[sku_index],
+                sku=sku_names[sku_index],
                 quantity=quantity,
                 unit_price=price,
                 supplier_item_id=None,
             )
             day_key = (paid_us // _DAY_US, cutoff_us is not None and paid_us % _DAY_US >= cutoff_us)
-            ship_by = ship_by_cache.get(day_key)
-            if ship_by is None:
-                ship_by = profile.ship_by_deadline(paid_at, calendar)
-                ship_by_cache[day_key] = ship_by
-            order = new_market_order(ref=ref, lines=(line,), paid_at=paid_at, ship_by=ship_by)
+            cached = ship_by_cache.get(day_key)
+            if cached is None:
+                ship_by = ship_by_deadline(paid_at, calendar)
+                cached = ship_by_cache[day_key] = (ship_by, to_us(ship_by))
+            ship_by, ship_by_us = cached
+            order = new_market_order(
+                ref=new_order_ref(market=market, order_id=order_id(index + 1)),
+                lines=(line,),
+                paid_at=paid_at,
+                ship_by=ship_by,
+            )
             # ---- hidden draws: per source, then the buyer
             draws = []
-            for supplier_id, _item in sources:
-                level = self.by_id[supplier_id].stock_level
-                stock = int(level * math.exp(0.5 * gauss(0.0, 1.0)))
+            for level in sku_levels[sku_index]:
+                stock = int(level * exp(0.5 * gauss(0.0, 1.0)))
                 draws.append(SourceDraws(random_(), gauss(0.0, 1.0), random_(), stock))
-            patience = buyer.patience_hours(rng.expovariate(1.0))
+            patience = patience_hours(rng_expovariate(1.0))
             cancel_us = (
                 paid_us + int(patience * _HOUR_US) // _S_US * _S_US
-                if patience < 24.0 * 60
+                if patience < max_patience
                 else None
             )
-            stop = random_() < buyer.stop_after_confirm
-            delay = rng.expovariate(1.0 / buyer.stop_delay_hours)
-            stop_us = int(delay * _HOUR_US) // _S_US * _S_US if stop else None
+            stop = random_() < stop_after_confirm
+            delay = rng_expovariate(stop_rate)
             yield WorldOrder(
                 index,
                 order,
                 paid_us,
-                to_us(ship_by),
-                sources,
+                ship_by_us,
+                sku_sources[sku_index],
                 tuple(draws),
                 cancel_us,
-                stop_us,
+                int(delay * _HOUR_US) // _S_US * _S_US if stop else None,
             )
 
 
 def build_world(scenario: Scenario, seed: int, orders: int) -> World:
     """Instantiate ``scenario`` for ``seed`` with ``orders`` orders."""
     return World(scenario, seed, orders)
-
-
-def _bisect(cum: list[float], u: float) -> int:
-    lo, hi = 0, len(cum) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cum[mid] < u:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _hourly_intensity(scenario: Scenario, orders: int) -> list[float]:
