@@ -6,6 +6,7 @@ import gc
 import json
 import math
 from datetime import datetime
+from typing import Any
 
 import attrs
 import pytest
@@ -30,6 +31,7 @@ from consign_core.sim import (
     simulate_log,
 )
 from consign_core.timing import DEFAULT_POLICY_NAMES, ExpectedCostWeights
+from consign_core.trust import TrustModel
 
 
 SMALL = get_scenario("default").evolve(name="small", suppliers=12, days=20.0)
@@ -331,6 +333,31 @@ def test_a_run_restores_the_garbage_collector_threshold(threshold: tuple[int, in
     assert result == run("confirm-immediately", orders=50)
     # raised during the run only, never lowered, and never turned on when it was off
     assert all(t[0] == (threshold[0] and max(threshold[0], 10_000)) for t in seen)
+
+
+def test_supplier_orders_withdrawn_for_buyers_leave_the_trust_models_pending_census(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    models: list[TrustModel] = []
+    withdrawn: list[bool] = []
+
+    class Spy(TrustModel):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            models.append(self)
+
+        def withdraw(self, supplier_id: str, supplier_order_id: str, at: datetime) -> bool:
+            done = super().withdraw(supplier_id, supplier_order_id, at)
+            withdrawn.append(done)
+            return done
+
+    monkeypatch.setattr(sim, "TrustModel", Spy)
+    result = run("await-invoice", orders=600)  # waits for tracking: buyers cancel meanwhile
+    assert result.buyer_cancels > 0
+    assert any(withdrawn)
+    [model] = models
+    pending = sum(len(s.pending) for s in model.snapshot().suppliers.values())
+    assert pending <= result.open_at_end  # only orders still open at the end are pending
 
 
 def test_progress_is_reported_about_a_hundred_times() -> None:

@@ -88,6 +88,7 @@ from consign_core.workflow import (
     Progress,
     ScheduleWakeUp,
     SupplierCancelOutcome,
+    SupplierCancelResult,
     UploadInvoice,
     WorkflowContext,
     WorkflowEvent,
@@ -504,6 +505,13 @@ class _Run:
                 self.stats.shipped += 1
         elif kind is OrderCancelled:
             self._book_cancel(live, event)
+        elif kind is SupplierCancelResult and event.outcome is SupplierCancelOutcome.CANCELLED:
+            # the seller withdrew the supplier order: censored, not a shipment nor a failure
+            state = live.state
+            if state is not None and state.supplier_order_id == event.supplier_order_id:
+                supplier_id = state.supplier_id
+                assert supplier_id is not None  # noqa: S101 - set with the supplier order id
+                self.trust.withdraw(supplier_id, event.supplier_order_id, event.at)
         self.deliver(live, event)
 
     def _book_cancel(self, live: _Live, event: OrderCancelled) -> None:
