@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -21,19 +22,23 @@ from consign_core.model import CancelFault, Cancellation, CancelReason, Tracking
 from consign_core.testing import T0, make_order
 from consign_core.timing import ConfirmNow, Decision, Escalate, SupplierOrderState, WaitForInvoice
 from consign_core.workflow import (
+    TERMINAL_STATUSES,
     Acknowledge,
     BuyerRequestAnswer,
     BuyerRequestAnswered,
     CancelMarketOrder,
+    CancelPurpose,
     CommandFailed,
     CommandKind,
     ManualDecision,
     OrderState,
     OrderStatus,
     PlaceSupplierOrder,
+    Progress,
     StockChanged,
     SupplierCancelOutcome,
     SupplierCancelResult,
+    SupplierCancelState,
     WakeUp,
     WorkflowContext,
     WorkflowEvent,
@@ -167,3 +172,54 @@ def test_random_event_orders_keep_the_safety_invariants(data: st.DataObject) -> 
         if before.status is OrderStatus.CANCELLED:
             assert not places
             assert not acks
+
+
+def _status_by_definition(state: OrderState) -> OrderStatus:  # noqa: PLR0911 - as documented
+    """The status as the docs define it, written plainly (sets, no shortcuts)."""
+    if state.market_cancel is Progress.DONE:
+        return OrderStatus.CANCELLED if state.supplier_settled else OrderStatus.CANCELLING
+    if state.delivered:
+        return OrderStatus.DELIVERED
+    if state.invoice is Progress.DONE:
+        return OrderStatus.SHIPPED
+    order_cancels = {CancelPurpose.BUYER, CancelPurpose.PERSON, CancelPurpose.MARKET}
+    if state.market_cancel is Progress.PENDING or state.cancel_purpose in order_cancels:
+        return OrderStatus.CANCELLING
+    if state.ack is Progress.DONE:
+        return OrderStatus.CONFIRMED
+    if state.supplier_state in {SupplierOrderState.NOT_PLACED, SupplierOrderState.CANCELLED}:
+        return OrderStatus.PLACING
+    return OrderStatus.WAITING
+
+
+def test_status_and_terminality_agree_with_their_definition_in_every_combination() -> None:
+    base = OrderState(order=make_order("1"))
+    for fields in itertools.product(
+        Progress,
+        Progress,
+        Progress,
+        [None, *CancelPurpose],
+        SupplierOrderState,
+        SupplierCancelState,
+        [False, True],
+        [False, True],
+        [None, "needs a person"],
+    ):
+        state = base._replace(**dict(zip(_STATUS_FIELDS, fields, strict=True)))
+        assert state.status is _status_by_definition(state), state
+        assert state.is_terminal == (
+            state.escalation is None and state.status in TERMINAL_STATUSES
+        ), state
+
+
+_STATUS_FIELDS = (
+    "market_cancel",
+    "invoice",
+    "ack",
+    "cancel_purpose",
+    "supplier_state",
+    "supplier_cancel",
+    "delivered",
+    "place_pending",
+    "escalation",
+)

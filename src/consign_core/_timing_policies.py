@@ -48,7 +48,17 @@ def _positive_delta(instance: object, attribute: attrs.Attribute[Any], value: An
 
 
 def _when(moment: datetime) -> str:
-    return moment.astimezone(KST).strftime("%a %m-%d %H:%M KST")
+    text = _WHEN.get(moment)
+    if text is None:
+        if len(_WHEN) >= _WHEN_LIMIT:
+            _WHEN.clear()
+        text = _WHEN[moment] = moment.astimezone(KST).strftime("%a %m-%d %H:%M KST")
+    return text
+
+
+_WHEN: dict[datetime, str] = {}
+"""Formatted deadlines: every re-ask of a waiting order names the same one."""
+_WHEN_LIMIT = 4096
 
 
 def _units(quantity: int) -> str:

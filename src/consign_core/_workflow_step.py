@@ -103,7 +103,7 @@ def step(state: OrderState | None, event: WorkflowEvent, ctx: WorkflowContext) -
         msg = f"{type(event).__name__} for {getattr(event, 'ref', '?')} before its OrderPaid"
         raise InvalidTransitionError(msg)
     ref = getattr(event, "ref", None)
-    if ref is not None and ref != state.order.ref:
+    if ref is not None and ref is not state.order.ref and ref != state.order.ref:
         msg = f"{type(event).__name__} for {ref} given to the state of {state.order.ref}"
         raise InvalidTransitionError(msg)
     return handler(state, event, ctx)
@@ -285,12 +285,13 @@ def _cancel_supplier(state: OrderState, purpose: CancelPurpose, memo: str) -> St
 
 def _decide(state: OrderState, ctx: WorkflowContext) -> StepResult:
     """Ask the policy (through ``ctx.decide``) about an open, unconfirmed order."""
+    supplier = state.supplier_state
     if (
         state.ack is not Progress.NONE
         or state.escalation is not None
         or state.supplier_id is None
         or state.item_id is None
-        or state.supplier_state not in _OPEN
+        or (supplier is not _S.PLACED and supplier is not _S.CONFIRMED)  # not open
         or state.status is not OrderStatus.WAITING
     ):
         return _same(state)

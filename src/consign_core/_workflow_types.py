@@ -301,24 +301,32 @@ class OrderState(NamedTuple):
             return OrderStatus.DELIVERED
         if self.invoice is Progress.DONE:
             return OrderStatus.SHIPPED
-        if self.market_cancel is Progress.PENDING or self.cancel_purpose in _ORDER_CANCEL_PURPOSES:
+        purpose = self.cancel_purpose
+        if self.market_cancel is Progress.PENDING or (
+            purpose is not None and purpose is not CancelPurpose.STOCK_OUT
+        ):  # a buyer's, a person's or the market's cancel (identity tests: a hot path)
             return OrderStatus.CANCELLING
         if self.ack is Progress.DONE:
             return OrderStatus.CONFIRMED
-        if self.supplier_state in _NO_OPEN_SUPPLIER_ORDER:
+        supplier = self.supplier_state
+        if supplier is SupplierOrderState.NOT_PLACED or supplier is SupplierOrderState.CANCELLED:
             return OrderStatus.PLACING
         return OrderStatus.WAITING
 
     @property
     def is_terminal(self) -> bool:
         """Shipped, delivered or cancelled, and no person is needed."""
-        return self.escalation is None and self.status in TERMINAL_STATUSES
+        if self.escalation is not None:
+            return False
+        status = self.status
+        return (
+            status is OrderStatus.SHIPPED
+            or status is OrderStatus.CANCELLED
+            or status is OrderStatus.DELIVERED
+        )
 
 
 _NO_OPEN_SUPPLIER_ORDER = frozenset({SupplierOrderState.NOT_PLACED, SupplierOrderState.CANCELLED})
-_ORDER_CANCEL_PURPOSES = frozenset(
-    {CancelPurpose.BUYER, CancelPurpose.PERSON, CancelPurpose.MARKET}
-)
 
 
 def idempotency_key(ref: OrderRef, attempt: int) -> str:
