@@ -8,7 +8,13 @@ from datetime import datetime, timedelta
 import pytest
 
 from consign_core.engine import Engine, EngineSettings
-from consign_core.errors import ConfigurationError, RateLimitedError, RejectedError, TransientError
+from consign_core.errors import (
+    ConfigurationError,
+    RateLimitedError,
+    RejectedError,
+    TransientError,
+    ValidationError,
+)
 from consign_core.model import CancelFault, CancelReason, OrderRef
 from consign_core.ports import MarketOrderStatus, OutboxStatus
 from consign_core.rules import COUPANG, NAVER
@@ -116,6 +122,24 @@ def test_await_invoice_confirms_only_with_tracking_and_uploads_in_the_same_run()
     w.run_until(15)
     assert w.market.order_status(ref) is MarketOrderStatus.SHIPPED
     assert w.market.acknowledgements(ref) == 1
+
+
+def test_supplier_orders_are_asked_about_no_more_often_than_the_configured_cadence() -> None:
+    every_run = World("await-invoice")
+    rationed = World("await-invoice", settings=EngineSettings(supplier_poll_every=4 * HOUR))
+    for w in (every_run, rationed):
+        refs = [w.add(str(i)) for i in range(3)]
+        w.run_until(19)  # the supplier ships at 20 h
+        assert all(w.market.order_status(r) is MarketOrderStatus.PAID for r in refs)
+        w.run_until(6)  # seen within one cadence of shipping
+        assert all(w.market.order_status(r) is MarketOrderStatus.SHIPPED for r in refs)
+    assert every_run.supplier.calls["get_orders"] >= 20  # one call per hourly run
+    assert 6 <= rationed.supplier.calls["get_orders"] <= 8  # one per 4 hours for all three
+
+
+def test_a_negative_supplier_poll_cadence_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValidationError, match="supplier_poll_every"):
+        EngineSettings(supplier_poll_every=-HOUR)
 
 
 def test_a_supplier_stock_out_before_confirmation_reroutes_to_the_alternate() -> None:
