@@ -18,14 +18,29 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from consign_core.engine import Engine
+from consign_core.engine import Engine, EngineSettings
 from consign_core.rules import COUPANG
 from consign_core.store import SQLiteStore
 from consign_core.testing import T0, InMemoryMarket, InMemorySupplier, SupplierBehaviour, make_order
-from consign_core.timing import make_policy
+from consign_core.timing import ConfirmationPolicy, Decision, DecisionContext, make_policy
 
 
-def run(orders: int, policy: str, step_minutes: int, directory: Path) -> dict[str, float]:
+class _Counting:
+    """A policy that counts how often it is asked (decisions per order)."""
+
+    def __init__(self, policy: ConfirmationPolicy) -> None:
+        self.policy = policy
+        self.name = policy.name
+        self.calls = 0
+
+    def decide(self, context: DecisionContext) -> Decision:
+        self.calls += 1
+        return self.policy.decide(context)
+
+
+def run(
+    orders: int, policy: str, step_minutes: int, directory: Path, supplier_poll_minutes: int = 0
+) -> dict[str, float]:
     """Simulate ``orders`` orders paid over ~2 days; return the measurements."""
     market = InMemoryMarket(page_size=500)
     supplier = InMemorySupplier(
@@ -40,15 +55,17 @@ def run(orders: int, policy: str, step_minutes: int, directory: Path) -> dict[st
     )
     path = directory / "bench.db"
     store = SQLiteStore(path)
+    counting = _Counting(make_policy(policy))
     engine = Engine(
         market,
         supplier,
         store,
-        policy=make_policy(policy),
+        policy=counting,
         profile=COUPANG,
         sources={
             f"SKU-{k}": [(f"S{k}", f"I{k}"), (f"S{(k + 1) % 50}", f"J{k}")] for k in range(50)
         },
+        settings=EngineSettings(supplier_poll_every=timedelta(minutes=supplier_poll_minutes)),
     )
     step = timedelta(minutes=step_minutes)
     arrival_steps = max(1, int(timedelta(hours=48) / step))
@@ -89,6 +106,7 @@ def run(orders: int, policy: str, step_minutes: int, directory: Path) -> dict[st
         "orders_per_second": orders / elapsed,
         "orders_per_cpu_second": orders / cpu,
         "bytes_per_10k": size * 10_000 / orders,
+        "decisions_per_order": counting.calls / orders,
     }
 
 
@@ -99,15 +117,26 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=None)
     parser.add_argument("--policy", default="expected-cost")
     parser.add_argument("--step-minutes", type=int, default=10, help="poll interval (simulated)")
+    parser.add_argument(
+        "--supplier-poll-minutes",
+        type=int,
+        default=0,
+        help="EngineSettings.supplier_poll_every in minutes (0: every run, the default)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     orders = args.orders or (2_000 if args.quick else 20_000)
     with tempfile.TemporaryDirectory() as tmp:
-        r = run(orders, args.policy, args.step_minutes, Path(tmp))
-    print(f"policy: {args.policy}; poll every {args.step_minutes} simulated minutes")
+        r = run(orders, args.policy, args.step_minutes, Path(tmp), args.supplier_poll_minutes)
+    cadence = (
+        f", each supplier order at most every {args.supplier_poll_minutes} minutes"
+        if args.supplier_poll_minutes
+        else ""
+    )
+    print(f"policy: {args.policy}; poll every {args.step_minutes} simulated minutes{cadence}")
     print(
         f"{r['orders']:,.0f} orders ({r['shipped']:,.0f} shipped) in {r['runs']:,.0f} engine runs:"
-        f" {r['seconds']:.2f} s"
+        f" {r['seconds']:.2f} s; {r['decisions_per_order']:.1f} policy decisions per order"
     )
     print(
         f"throughput: {r['orders_per_second']:,.0f} orders/s end to end, wall clock"
