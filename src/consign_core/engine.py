@@ -228,7 +228,12 @@ class Engine:
         if market.market.strip().casefold() != profile.market.strip().casefold():
             msg = f"market {market.market!r} does not match the profile's market {profile.market!r}"
             raise ConfigurationError(msg)
+        # What a store without a snapshot starts from, kept to rebuild from after a failed run
+        # (the live models may hold events the store never committed).
+        self._trust_initial = self._trust.snapshot()
+        self._ledger_initial = self._ledger.snapshot()
         self._loaded = False
+        self._loaded_once = False
         self._states: dict[OrderRef, OrderState] = {}
         self._open_supplier: dict[str, tuple[OrderRef, SupplierOrderState]] = {}
         self._supplier_due: dict[str, datetime] = {}  # next poll per open supplier order
@@ -803,6 +808,12 @@ class Engine:
         self._last_outbox, self._last_seq = store.last_ids()
         snapshot = store.snapshot(_SNAPSHOT)
         position = 0
+        if snapshot is None and self._loaded_once:
+            # A reload after a failed run: start again from the models as given, never from
+            # live ones that already hold the journal (it would be counted twice).
+            self._trust = TrustModel.from_snapshot(self._trust_initial, calendar=self._calendar)
+            self._ledger = Ledger.from_snapshot(self._ledger_initial, calendar=self._calendar)
+            self._stock = {}
         if snapshot is not None:
             position, data = snapshot
             trust_state: TrustState = structure(data["trust"], TrustState)
@@ -837,6 +848,7 @@ class Engine:
             notify_delays=self._settings.notify_delays,
         )
         self._loaded = True
+        self._loaded_once = True
         logger.info(
             "engine loaded: %d active orders, %d pending commands, %d journal records replayed",
             len(self._states),
