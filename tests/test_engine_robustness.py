@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
-from consign_core.errors import StoreError
-from consign_core.testing import InMemorySupplier, SupplierBehaviour
+from consign_core.errors import StoreError, TransientError
+from consign_core.model import CancelFault, Cancellation, CancelReason, OrderRef
+from consign_core.ports import MarketOrderSnapshot
+from consign_core.testing import Fate, InMemoryMarket, InMemorySupplier, SupplierBehaviour
 
 from .test_engine import HOUR, World
 
@@ -36,3 +39,32 @@ def test_a_failed_run_reloads_the_models_as_a_restart_would_without_counting_twi
     w.restart()
     assert _views(w) == reloaded
     assert w.engine.trust.assess("S1", 1, w.now, w.now + 48 * HOUR).effective_n < 320
+
+
+class _LosesCancelResponses(InMemoryMarket):
+    """A market whose first cancel times out after taking effect and whose read-back carries no
+    cancellation details (the port allows it)."""
+
+    lose_next_cancel = True
+
+    def cancel_order(self, ref: OrderRef, cancellation: Cancellation) -> None:
+        super().cancel_order(ref, cancellation)
+        if self.lose_next_cancel:
+            self.lose_next_cancel = False
+            msg = "read timeout"
+            raise TransientError(msg, adapter="coupang")
+
+    def get_order(self, ref: OrderRef) -> MarketOrderSnapshot:
+        return attrs.evolve(super().get_order(ref), cancellation=None)
+
+
+def test_a_stock_out_cancel_read_back_without_details_keeps_its_filed_fault_and_reason() -> None:
+    w = World(market=_LosesCancelResponses())
+    ref = w.add("1", sku="SOLO")  # one source: a stock-out ends in the seller's cancel
+    w.supplier.script(ref, Fate(ships=False, after=3 * HOUR, reason=CancelReason.STOCK_OUT))
+    w.run_until(30)
+    cancellation = w.state(ref).cancellation
+    assert cancellation is not None
+    assert (cancellation.fault, cancellation.reason) == (CancelFault.SELLER, CancelReason.STOCK_OUT)
+    fulfilment = w.engine.ledger.report(w.now).metrics[0]
+    assert (fulfilment.numerator, fulfilment.denominator) == (1, 1)  # counted against the seller

@@ -196,9 +196,21 @@ def execute(engine: Engine, run: Run, ready: Sequence[OutboxEntry]) -> list[Work
 # --------------------------------------------------------------------------------------
 
 
-def _cancelled_event(snapshot: MarketOrderSnapshot, now: datetime) -> OrderCancelled:
-    cancellation = snapshot.cancellation or Cancellation(
-        fault=CancelFault.MARKET, reason=CancelReason.OTHER, at=now, note="cancelled on the market"
+def _cancelled_event(
+    snapshot: MarketOrderSnapshot, now: datetime, filed: Cancellation | None = None
+) -> OrderCancelled:
+    """The market says the order is cancelled: with its own fault and reason when it gives
+    them, else with the cancellation the seller filed (never a kinder one), else as the
+    market's doing."""
+    cancellation = (
+        snapshot.cancellation
+        or filed
+        or Cancellation(
+            fault=CancelFault.MARKET,
+            reason=CancelReason.OTHER,
+            at=now,
+            note="cancelled on the market",
+        )
     )
     return OrderCancelled(ref=snapshot.order.ref, cancellation=cancellation)
 
@@ -218,7 +230,8 @@ def _truth(command: Command, snapshot: MarketOrderSnapshot, now: datetime) -> Wo
             )
         return None
     if status is MarketOrderStatus.CANCELLED:
-        return _cancelled_event(snapshot, now)
+        filed = command.cancellation if isinstance(command, CancelMarketOrder) else None
+        return _cancelled_event(snapshot, now, filed)
     if isinstance(command, Acknowledge) and status in _ACKED:
         return MarketAcknowledged(ref=ref, at=now)
     if isinstance(command, UploadInvoice) and status in _SHIPPED:
