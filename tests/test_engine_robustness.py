@@ -9,6 +9,7 @@ from consign_core.errors import StoreError, TransientError
 from consign_core.model import CancelFault, Cancellation, CancelReason, OrderRef
 from consign_core.ports import MarketOrderSnapshot
 from consign_core.testing import Fate, InMemoryMarket, InMemorySupplier, SupplierBehaviour
+from consign_core.workflow import OrderStatus
 
 from .test_engine import HOUR, World
 
@@ -68,3 +69,20 @@ def test_a_stock_out_cancel_read_back_without_details_keeps_its_filed_fault_and_
     assert (cancellation.fault, cancellation.reason) == (CancelFault.SELLER, CancelReason.STOCK_OUT)
     fulfilment = w.engine.ledger.report(w.now).metrics[0]
     assert (fulfilment.numerator, fulfilment.denominator) == (1, 1)  # counted against the seller
+
+
+def test_a_placement_being_retried_is_not_sent_once_the_buyer_has_cancelled() -> None:
+    w = World()
+    ref = w.add("1", sku="SOLO")
+    w.supplier.faults.fail_next("place_order", TransientError("503", adapter="domeme"))
+    w.run()  # the placement fails for now: retried later
+    assert w.state(ref).place_pending
+    w.market.buyer_cancels(ref)
+    w.run(0.1)  # learns of the cancel in the run that would have retried the placement
+    w.run_until(3)
+    assert w.supplier.orders() == []  # nothing bought for a cancelled order
+    assert w.supplier.calls["place_order"] == 1
+    state = w.state(ref)
+    assert state.status is OrderStatus.CANCELLED
+    assert state.cancellation is not None
+    assert state.cancellation.fault is CancelFault.BUYER

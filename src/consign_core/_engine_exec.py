@@ -22,15 +22,19 @@ from consign_core._workflow_types import (
     BuyerRequestAnswer,
     BuyerRequestAnswered,
     CancelMarketOrder,
+    CancelPurpose,
     CancelSupplierOrder,
     Command,
     CommandFailed,
     MessageBuyer,
+    OrderState,
     PlaceSupplierOrder,
+    Progress,
     SupplierCancelOutcome,
     SupplierCancelResult,
     UploadInvoice,
     WorkflowEvent,
+    idempotency_key,
 )
 from consign_core.errors import AdapterError, NotFoundError, RejectedError
 from consign_core.events import (
@@ -397,16 +401,33 @@ def _placed(
     )
 
 
+def _placement_moot(state: OrderState | None, command: PlaceSupplierOrder) -> str | None:
+    """Why ``command`` must not be sent any more (a retry after the order moved on), or None."""
+    if state is None or not state.place_pending:
+        return "the order no longer waits for this supplier order"
+    if idempotency_key(state.order.ref, state.attempt) != command.idempotency_key:
+        return "a later attempt replaced it"
+    purpose = state.cancel_purpose
+    if state.market_cancel is not Progress.NONE or (
+        purpose is not None and purpose is not CancelPurpose.STOCK_OUT
+    ):
+        return "the order is being cancelled"
+    return None
+
+
 def _place(engine: Engine, run: Run, entry: OutboxEntry) -> list[WorkflowEvent]:
     command = entry.command
     assert isinstance(command, PlaceSupplierOrder)  # noqa: S101 - grouped by type
     supplier = engine.supplier
+    moot = _placement_moot(engine.order(command.ref), command)
     try:
         if not run.is_fresh(entry):
             found = supplier.find_order(command.idempotency_key)
-            if found is not None:
+            if found is not None:  # placed after all: the workflow cancels it if unneeded
                 run.done(entry, f"reconciled: {found.supplier_order_id}")
                 return [_placed(command, found, engine)]
+        if moot is not None:  # never pay for goods the order no longer needs
+            return _fail(run, entry, f"not placed: {moot}")
         order = supplier.place_order(
             PlaceOrderRequest(
                 order_ref=command.ref,
