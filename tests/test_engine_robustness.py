@@ -7,7 +7,7 @@ import pytest
 
 from consign_core.errors import StoreError, TransientError
 from consign_core.model import CancelFault, Cancellation, CancelReason, OrderRef
-from consign_core.ports import MarketOrderSnapshot
+from consign_core.ports import MarketOrderSnapshot, MarketOrderStatus
 from consign_core.testing import Fate, InMemoryMarket, InMemorySupplier, SupplierBehaviour
 from consign_core.workflow import OrderStatus
 
@@ -86,3 +86,41 @@ def test_a_placement_being_retried_is_not_sent_once_the_buyer_has_cancelled() ->
     assert state.status is OrderStatus.CANCELLED
     assert state.cancellation is not None
     assert state.cancellation.fault is CancelFault.BUYER
+
+
+def test_an_adapter_that_raises_something_else_fails_its_poll_not_the_run() -> None:
+    w = World()
+    refs = [w.add(str(i)) for i in range(5)]
+    w.run()
+    w.run(4)  # placed and acknowledged; the supplier ships at 20 h
+
+    def broken(cursor: str | None) -> object:
+        msg = "https://api.example/orders?aid=SECRET-KEY: unexpected field"  # a third party's words
+        raise ValueError(msg)
+
+    w.market.list_paid_orders = broken  # type: ignore[method-assign, assignment]
+    report = w.run(20)
+    assert any("unexpected ValueError" in e for e in report.poll_errors), report.poll_errors
+    assert not any("SECRET" in e for e in report.poll_errors)  # only the type is quoted
+    w.run(1)
+    assert all(w.market.order_status(r) is MarketOrderStatus.SHIPPED for r in refs)
+
+
+def test_a_command_whose_adapter_raises_something_else_is_retried() -> None:
+    w = World()
+    ref = w.add("1")
+    place = w.supplier.place_order
+    calls = []
+
+    def flaky(request: object) -> object:
+        calls.append(request)
+        if len(calls) == 1:
+            raise KeyError("orderNo")  # a reply the adapter could not read
+        return place(request)  # type: ignore[arg-type]
+
+    w.supplier.place_order = flaky  # type: ignore[method-assign, assignment]
+    report = w.run()
+    assert report.commands_retrying == 1
+    w.run_until(24)
+    assert w.state(ref).status is OrderStatus.SHIPPED
+    assert len(w.supplier.orders()) == 1

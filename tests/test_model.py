@@ -115,6 +115,25 @@ def test_invoiced_supplier_order_needs_tracking() -> None:
         )
 
 
+def test_statuses_faults_and_reasons_must_be_members_not_raw_vendor_values() -> None:
+    with pytest.raises(
+        ValidationError, match=r"SupplierOrder\.status must be a SupplierOrderStatus"
+    ):
+        SupplierOrder(
+            supplier_id="S1",
+            supplier_order_id="D1",
+            order_ref=REF,
+            item_id="I1",
+            quantity=1,
+            placed_at=PAID,
+            status="WAITDELI",  # type: ignore[arg-type]
+        )
+    with pytest.raises(ValidationError, match=r"Cancellation\.fault .*got 'seller'"):
+        Cancellation(fault="seller", reason=CancelReason.STOCK_OUT, at=PAID)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"Cancellation\.reason .*STOCK_OUT"):
+        Cancellation(fault=CancelFault.SELLER, reason="품절", at=PAID)  # type: ignore[arg-type]
+
+
 def test_cancellation_is_set_exactly_when_cancelled() -> None:
     cancel = Cancellation(fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=PAID)
     common = {

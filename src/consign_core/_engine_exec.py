@@ -36,7 +36,12 @@ from consign_core._workflow_types import (
     WorkflowEvent,
     idempotency_key,
 )
-from consign_core.errors import AdapterError, NotFoundError, RejectedError
+from consign_core.errors import (
+    AdapterError,
+    NotFoundError,
+    RejectedError,
+    UnexpectedResponseError,
+)
 from consign_core.events import (
     InvoiceUploaded,
     MarketAcknowledged,
@@ -167,6 +172,24 @@ class Run:
         )
 
 
+def as_adapter_error(exc: Exception) -> AdapterError:
+    """What a port call raised, as an :class:`~consign_core.errors.AdapterError`.
+
+    A port should raise only adapter errors; anything else (a ``KeyError`` on a malformed
+    reply, a ``ValidationError`` building a bad order) becomes an
+    :class:`~consign_core.errors.UnexpectedResponseError`, retried like a transient failure,
+    so one bad reply fails its own poll or command instead of every run. Only the exception's
+    type is quoted (a third-party message may carry a URL with a key in it); the original is
+    kept as ``__cause__``.
+    """
+    if isinstance(exc, AdapterError):
+        return exc
+    msg = f"unexpected {type(exc).__name__} from the adapter (a bug, or a reply it cannot read)"
+    error = UnexpectedResponseError(msg)
+    error.__cause__ = exc
+    return error
+
+
 def _definitive(exc: AdapterError) -> bool:
     """Refused for good (the call did not happen and will not if repeated)."""
     return isinstance(exc, RejectedError | NotFoundError)
@@ -249,7 +272,8 @@ def _reconcile_market(
     """For an entry with an unknown result: ``(send it?, events)``."""
     try:
         snapshot = engine.market.get_order(entry.ref)
-    except AdapterError as exc:
+    except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+        exc = as_adapter_error(caught)
         if _definitive(exc):
             return False, _fail(run, entry, str(exc))
         run.retry(entry, exc)
@@ -267,7 +291,8 @@ def _market_failure(
     """A market command was refused: read the order before telling the workflow it failed."""
     try:
         snapshot = engine.market.get_order(entry.ref)
-    except AdapterError as exc:
+    except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+        exc = as_adapter_error(caught)
         if _definitive(exc):
             return _fail(run, entry, f"{message}; {exc}")
         run.retry(entry, exc)
@@ -328,7 +353,8 @@ def _settle_batch(
 ) -> list[WorkflowEvent]:
     try:
         results = call()
-    except AdapterError as exc:
+    except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+        exc = as_adapter_error(caught)
         if _definitive(exc):
             events: list[WorkflowEvent] = []
             for entry in chunk:
@@ -437,7 +463,8 @@ def _place(engine: Engine, run: Run, entry: OutboxEntry) -> list[WorkflowEvent]:
                 idempotency_key=command.idempotency_key,
             )
         )
-    except AdapterError as exc:
+    except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+        exc = as_adapter_error(caught)
         if _definitive(exc):
             sold_out = exc.vendor_code == VENDOR_CODE_STOCK_OUT
             return _fail(run, entry, str(exc), out_of_stock=sold_out)
@@ -458,7 +485,8 @@ def _cancel_supplier(engine: Engine, run: Run, entry: OutboxEntry) -> list[Workf
                 run.done(entry, "reconciled: cancelled")
                 return [_cancel_result(command, run.now, SupplierCancelOutcome.CANCELLED)]
         outcome = supplier.cancel_order(command.supplier_order_id, command.memo)
-    except AdapterError as exc:
+    except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+        exc = as_adapter_error(caught)
         if _definitive(exc):
             return _fail(run, entry, str(exc))
         run.retry(entry, exc)
@@ -501,10 +529,11 @@ def _message(engine: Engine, run: Run, entry: OutboxEntry) -> list[WorkflowEvent
         return []
     try:
         messenger.send_message(command.ref, command.template_id, text)
-    except AdapterError as exc:
-        if _definitive(exc):
-            return _fail(run, entry, str(exc))
-        run.retry(entry, exc, blind=True)
+    except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+        error = as_adapter_error(caught)
+        if _definitive(error):
+            return _fail(run, entry, str(error))
+        run.retry(entry, error, blind=True)
         return []
     run.done(entry, "sent")
     return []
@@ -519,7 +548,8 @@ def _cancel_market(engine: Engine, run: Run, entry: OutboxEntry) -> list[Workflo
             return events
     try:
         engine.market.cancel_order(command.ref, command.cancellation)
-    except AdapterError as exc:
+    except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+        exc = as_adapter_error(caught)
         if _definitive(exc):
             return _market_failure(engine, run, entry, str(exc))
         run.retry(entry, exc)
@@ -539,7 +569,8 @@ def _answer(engine: Engine, run: Run, entry: OutboxEntry) -> list[WorkflowEvent]
         engine.market.answer_buyer_request(
             command.ref, command.request_id, command.answer, command.tracking
         )
-    except AdapterError as exc:
+    except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+        exc = as_adapter_error(caught)
         if _definitive(exc):
             return _market_failure(engine, run, entry, str(exc))
         run.retry(entry, exc)

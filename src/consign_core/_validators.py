@@ -6,6 +6,7 @@ name the class, the field and the value, and stay inside the ``ConsignError`` tr
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +22,7 @@ __all__ = [
     "fail",
     "finite_float",
     "int_at_least",
+    "member_of",
     "non_empty_str",
     "optional",
     "probability",
@@ -76,6 +78,17 @@ def aware_datetime(instance: object, attribute: attrs.Attribute[Any], value: obj
     elif value.tzinfo is None or value.utcoffset() is None:
         argument = f"{type(instance).__name__}.{attribute.name}"
         raise NaiveDatetimeError(argument, value)
+
+
+def member_of(enum_type: type[enum.Enum]) -> Validator:
+    """Require a member of ``enum_type`` (not its value: adapters map vendor codes first)."""
+    names = ", ".join(m.name for m in enum_type)
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if type(value) is not enum_type:
+            fail(instance, attribute, value, f"a {enum_type.__name__} ({names})")
+
+    return check
 
 
 def optional(inner: Validator) -> Validator:

@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from consign_core._engine_exec import Run, execute
+from consign_core._engine_exec import Run, as_adapter_error, execute
 from consign_core._store_codec import decode_event, encode_event
 from consign_core._timing_types import DEFAULT_SAFETY_MARGIN, ConfirmationPolicy
 from consign_core._validators import fail, int_at_least
@@ -527,7 +527,8 @@ class Engine:
         for _ in range(self._settings.max_pages):
             try:
                 page = self._market.list_paid_orders(cursor)
-            except AdapterError as exc:
+            except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+                exc = as_adapter_error(caught)
                 self._poll_error("market orders", exc, run)
                 break
             fresh = [
@@ -561,7 +562,8 @@ class Engine:
         for _ in range(self._settings.max_pages):
             try:
                 page = self._market.list_buyer_requests(cursor)
-            except AdapterError as exc:
+            except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+                exc = as_adapter_error(caught)
                 self._poll_error("buyer requests", exc, run)
                 break
             states = self._states
@@ -602,7 +604,8 @@ class Engine:
         for _ in range(self._settings.max_pages):
             try:
                 page = self._supplier.list_changes(cursor)
-            except AdapterError as exc:
+            except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+                exc = as_adapter_error(caught)
                 self._poll_error("supplier changes", exc, run)
                 break
             for change in page.changes:
@@ -655,7 +658,8 @@ class Engine:
             chunk = ids[start : start + batch]
             try:
                 orders = self._supplier.get_orders(chunk)
-            except AdapterError as exc:
+            except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+                exc = as_adapter_error(caught)
                 self._poll_error("supplier orders", exc, run)
                 break
             if every:

@@ -27,6 +27,7 @@ from consign_core._validators import (
     fail,
     finite_float,
     int_at_least,
+    member_of,
     non_empty_str,
     optional,
 )
@@ -229,9 +230,9 @@ class SupplierItem:
 class Cancellation:
     """A cancellation (판매취소) with who is at fault and why, as it really happened."""
 
-    fault: CancelFault
+    fault: CancelFault = attrs.field(validator=member_of(CancelFault))
     """Who the market holds responsible."""
-    reason: CancelReason
+    reason: CancelReason = attrs.field(validator=member_of(CancelReason))
     """Why; a stock-out is always recorded as :attr:`CancelReason.STOCK_OUT`."""
     at: datetime = attrs.field(validator=aware_datetime)
     """When the cancellation took effect."""
@@ -279,7 +280,9 @@ class SupplierOrder:
     """Units ordered."""
     placed_at: datetime = attrs.field(validator=aware_datetime)
     """When it was placed."""
-    status: SupplierOrderStatus = SupplierOrderStatus.PLACED
+    status: SupplierOrderStatus = attrs.field(
+        default=SupplierOrderStatus.PLACED, validator=member_of(SupplierOrderStatus)
+    )
     """Where it stands."""
     tracking: Tracking | None = attrs.field(default=None, validator=_tracking_matches_status)
     """The waybill, once invoiced."""

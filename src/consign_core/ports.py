@@ -39,7 +39,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from consign_core._validators import aware_datetime, int_at_least, non_empty_str, optional
+from consign_core._validators import (
+    aware_datetime,
+    int_at_least,
+    member_of,
+    non_empty_str,
+    optional,
+)
 from consign_core._workflow_types import (
     BuyerRequestAnswer,
     BuyerRequestKind,
@@ -123,7 +129,7 @@ class MarketOrderSnapshot:
 
     order: MarketOrder
     """The order."""
-    status: MarketOrderStatus
+    status: MarketOrderStatus = attrs.field(validator=member_of(MarketOrderStatus))
     """Its status on the market."""
     tracking: Tracking | None = None
     """The uploaded waybill (market courier code), once shipped."""
