@@ -8,7 +8,13 @@ import pytest
 from consign_core.errors import StoreError, TransientError
 from consign_core.model import CancelFault, Cancellation, CancelReason, OrderRef
 from consign_core.ports import MarketOrderSnapshot, MarketOrderStatus
-from consign_core.testing import Fate, InMemoryMarket, InMemorySupplier, SupplierBehaviour
+from consign_core.testing import (
+    Fate,
+    InMemoryMarket,
+    InMemorySupplier,
+    SupplierBehaviour,
+    make_order,
+)
 from consign_core.workflow import OrderStatus
 
 from .test_engine import HOUR, World
@@ -124,3 +130,24 @@ def test_a_command_whose_adapter_raises_something_else_is_retried() -> None:
     w.run_until(24)
     assert w.state(ref).status is OrderStatus.SHIPPED
     assert len(w.supplier.orders()) == 1
+
+
+class _NamedCoupang(InMemoryMarket):
+    """An adapter that spells its market's name differently from its order refs."""
+
+    @property
+    def market(self) -> str:
+        return "Coupang"
+
+
+def test_market_names_compare_case_insensitively_and_a_foreign_order_is_reported() -> None:
+    w = World(market=_NamedCoupang())
+    ours = w.add("1")
+    foreign = make_order("2", paid_at=w.now)
+    foreign = attrs.evolve(foreign, ref=OrderRef(market="naver", order_id="2"))
+    w.market.add_order(foreign)
+    report = w.run()
+    assert report.new_orders == 1
+    assert w.engine.order(ours) is not None
+    assert w.engine.order(foreign.ref) is None
+    assert any("naver:2" in e and "skipped" in e for e in report.poll_errors)

@@ -531,13 +531,10 @@ class Engine:
                 exc = as_adapter_error(caught)
                 self._poll_error("market orders", exc, run)
                 break
-            fresh = [
-                o
-                for o in page.orders
-                if o.ref not in self._states
-                and o.ref not in seen
-                and o.ref.market == self._market.market
-            ]
+            fresh = [o for o in page.orders if o.ref not in self._states and o.ref not in seen]
+            market = self._market.market
+            if any(o.ref.market != market for o in fresh):
+                fresh = self._own_market_only(fresh, run)
             known = self._store.known(o.ref for o in fresh) if fresh else set()
             for order in fresh:
                 if order.ref in known:
@@ -553,6 +550,23 @@ class Engine:
                 break
         run.new_orders += len(out)
         return out
+
+    def _own_market_only(self, orders: list[MarketOrder], run: Run) -> list[MarketOrder]:
+        """Keep the orders of this engine's market (names compare case-insensitively); say so
+        loudly for any other: an adapter listing another market's orders is misconfigured."""
+        market = self._market.market.strip().casefold()
+        kept = []
+        for order in orders:
+            if order.ref.market.strip().casefold() == market:
+                kept.append(order)
+                continue
+            msg = (
+                f"market orders: {order.ref} is not an order of market "
+                f"{self._market.market!r}; skipped (check the adapter's market name)"
+            )
+            run.poll_errors.append(msg)
+            logger.error("%s", msg, extra={"order_ref": str(order.ref)})
+        return kept
 
     def _poll_requests(
         self, run: Run, arriving: set[OrderRef]
