@@ -7,7 +7,7 @@ import pytest
 
 from consign_core.errors import StoreError, TransientError
 from consign_core.model import CancelFault, Cancellation, CancelReason, OrderRef
-from consign_core.ports import MarketOrderSnapshot, MarketOrderStatus
+from consign_core.ports import MarketOrderSnapshot, MarketOrderStatus, OrderPage
 from consign_core.testing import (
     Fate,
     InMemoryMarket,
@@ -151,3 +151,36 @@ def test_market_names_compare_case_insensitively_and_a_foreign_order_is_reported
     assert w.engine.order(ours) is not None
     assert w.engine.order(foreign.ref) is None
     assert any("naver:2" in e and "skipped" in e for e in report.poll_errors)
+
+
+class _HidesSomeOrders(InMemoryMarket):
+    """A paid-order feed that never lists some orders (paid before the engine started)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden: set[OrderRef] = set()
+
+    def list_paid_orders(self, cursor: str | None) -> OrderPage:
+        page = super().list_paid_orders(cursor)
+        orders = tuple(o for o in page.orders if o.ref not in self.hidden)
+        return OrderPage(orders=orders, cursor=page.cursor, has_more=page.has_more)
+
+
+def test_a_request_about_an_order_never_taken_in_blocks_the_feed_only_for_the_grace() -> None:
+    market = _HidesSomeOrders()
+    w = World(market=market)
+    old = make_order("OLD-1", paid_at=w.now)
+    market.add_order(old)
+    market.hidden.add(old.ref)
+    market.buyer_cancels(old.ref)  # about an order this engine will never see paid
+    ref = w.add("NEW-1", sku="SOLO")
+    w.run()
+    market.buyer_cancels(ref)
+    report = w.run(0.5)  # within the grace (1 h): the feed waits for OLD-1
+    assert w.state(ref).buyer_reason is None
+    assert report.poll_errors == ()
+    report = w.run(1)  # past it: OLD-1's request is skipped and reported, NEW-1's handled
+    assert any("OLD-1" in e and "skipped" in e for e in report.poll_errors)
+    assert w.state(ref).buyer_reason is not None
+    w.run_until(6)
+    assert w.market.order_status(ref) is MarketOrderStatus.CANCELLED

@@ -121,6 +121,12 @@ class EngineSettings:
     """Most send-and-feed rounds per run (intake -> place -> acknowledge -> upload is 3)."""
     max_pages: int = attrs.field(default=50, validator=int_at_least(1))
     """Most pages read from each feed per run."""
+    unknown_request_grace: timedelta = attrs.field(
+        default=timedelta(hours=1), validator=_non_negative_delta
+    )
+    """How long a buyer request about an order not taken in yet holds the request feed back
+    (the paid-order feed may list the order a little later). Past it the request is skipped
+    and reported as a poll error, so an order the engine never handles cannot block the feed."""
     supplier_poll_batch: int = attrs.field(default=100, validator=int_at_least(1))
     """Supplier orders asked about per call."""
     supplier_poll_every: timedelta = attrs.field(
@@ -237,6 +243,7 @@ class Engine:
         self._states: dict[OrderRef, OrderState] = {}
         self._open_supplier: dict[str, tuple[OrderRef, SupplierOrderState]] = {}
         self._supplier_due: dict[str, datetime] = {}  # next poll per open supplier order
+        self._unknown_requests: dict[OrderRef, datetime] = {}  # first seen, per unknown order
         self._by_item: dict[tuple[str, str], set[OrderRef]] = {}
         self._wakes: list[tuple[datetime, int, OrderRef]] = []
         self._wake_seq = 0
@@ -586,13 +593,15 @@ class Engine:
             }
             if unknown:
                 unknown -= self._store.known(unknown)
-            if unknown:
+            if unknown and not self._past_grace(unknown, run):
                 # Not seen paid yet: read this page again next run rather than lose it.
                 logger.info(
                     "buyer requests for orders not taken in yet: %s", sorted(map(str, unknown))
                 )
                 break
             for request in page.requests:
+                if request.ref in unknown:
+                    continue  # an order this engine never took in, past the grace: reported
                 event = BuyerCancelRequested(
                     ref=request.ref,
                     at=request.at,
@@ -611,6 +620,28 @@ class Engine:
             if not page.has_more:
                 break
         return out
+
+    def _past_grace(self, unknown: set[OrderRef], run: Run) -> bool:
+        """True once every order in ``unknown`` has held the request feed back for
+        ``unknown_request_grace``: their requests are then skipped and reported, so that one
+        order this engine never takes in (paid before it started, handled by hand) cannot
+        stop every later buyer request."""
+        since = self._unknown_requests
+        if len(since) > 1_000:
+            self._unknown_requests = since = {r: t for r, t in since.items() if r in unknown}
+        now = run.now
+        grace = self._settings.unknown_request_grace
+        if any(now - since.setdefault(ref, now) < grace for ref in unknown):
+            return False
+        for ref in sorted(unknown, key=str):
+            del since[ref]
+            msg = (
+                f"buyer requests: a request about {ref}, an order this engine never took in, "
+                f"was skipped after waiting {grace} for it; handle it by hand"
+            )
+            run.poll_errors.append(msg)
+            logger.error("%s", msg, extra={"order_ref": str(ref)})
+        return True
 
     def _poll_changes(self, run: Run) -> list[tuple[OrderRef | None, WorkflowEvent]]:
         out: list[tuple[OrderRef | None, WorkflowEvent]] = []
