@@ -171,6 +171,30 @@ def test_simulate_plot_into_a_missing_directory(
 
 
 @pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("plots", ["it is a directory"]),
+        ("chart", ["ending in one of", ".png"]),
+        ("chart.svgx", ["ending in one of", ".svg"]),
+    ],
+)
+def test_simulate_plot_to_a_path_it_cannot_write_as_given_is_refused_before_running(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, words: list[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    (tmp_path / "plots").mkdir()
+    code, _out, err = run(capsys, "simulate", *FAST, "--plot", str(tmp_path / name))
+    assert_one_line_error(code, err, *words)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plots"]  # nothing written elsewhere
+
+
+def test_a_seed_given_twice_runs_once(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run(capsys, "simulate", *FAST, "--seed", "5", "--seed", "5", "--json")
+    assert code == 0
+    assert json.loads(out)["seeds"] == [5]
+
+
+@pytest.mark.parametrize(
     ("argv", "words"),
     [
         (["simulate", "--orders", "0"], ["--orders", ">= 1"]),

@@ -320,16 +320,32 @@ def _check_plot_backend() -> None:
     mpl.use("Agg")
 
 
+def _check_plot_path(path: str) -> None:
+    """Refuse, before any work, a plot path the picture cannot be written to as given."""
+    _check_plot_backend()
+    from matplotlib.figure import Figure
+
+    target = Path(path)
+    if target.is_dir():
+        msg = f"cannot write the plot to {path}: it is a directory; give a file name"
+        raise _UsageError(msg)
+    if not target.resolve().parent.is_dir():
+        msg = f"cannot write the plot to {path}: no such directory"
+        raise _UsageError(msg)
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix not in formats:
+        known = ", ".join(f".{f}" for f in sorted(formats))
+        msg = f"cannot write the plot to {path}: give a file name ending in one of {known}"
+        raise _UsageError(msg)
+
+
 def _simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from consign_core.sim import compare_policies, get_scenario
     from consign_core.timing import DEFAULT_POLICY_NAMES
 
     if args.plot:
-        _check_plot_backend()
-        parent = Path(args.plot).resolve().parent
-        if not parent.is_dir():
-            msg = f"cannot write the plot to {args.plot}: no such directory"
-            raise _UsageError(msg)
+        _check_plot_path(args.plot)
     scenario = get_scenario(args.scenario)
     changes: dict[str, Any] = {}
     if args.market:
@@ -340,7 +356,7 @@ def _simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         changes["alternate_share"] = args.alternate_share
     if changes:
         scenario = scenario.evolve(**changes)
-    seeds = list(range(args.seeds)) if args.seeds else (args.seed or [0])
+    seeds = list(range(args.seeds)) if args.seeds else list(dict.fromkeys(args.seed or [0]))
     policies = list(dict.fromkeys(args.policy or DEFAULT_POLICY_NAMES))
     progress = _Progress("simulate", err, enabled=not args.quiet)
     executor = None
@@ -509,8 +525,8 @@ def _plot(doc: dict[str, Any], path: str) -> None:
     fig.tight_layout()
     try:
         fig.savefig(path)
-    except OSError as exc:
-        msg = f"cannot write the plot to {path}: {exc.strerror or exc}"
+    except (OSError, ValueError) as exc:
+        msg = f"cannot write the plot to {path}: {getattr(exc, 'strerror', None) or exc}"
         raise _UsageError(msg) from None
     finally:
         plt.close(fig)
