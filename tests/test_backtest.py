@@ -391,3 +391,248 @@ def test_rows_from_simulated_records_are_a_valid_log() -> None:
     assert parse_order_log(format_order_log(rows)) == rows
     paid = [r.paid_at for r in rows]
     assert paid == sorted(paid)
+
+
+# ---------------------------------------------------------------------------- review fixes
+
+
+def _row(order_id: str, paid: datetime, outcome: LoggedOutcome, **kw: object) -> OrderLogRow:
+    values: dict[str, object] = {
+        "supplier_id": "SUP",
+        "quantity": 1,
+        "ship_by": paid + timedelta(days=3),
+        "outcome_at": None if outcome is LoggedOutcome.OPEN else paid + timedelta(hours=10),
+    }
+    values.update(kw)
+    return OrderLogRow(order_id=order_id, paid_at=paid, outcome=outcome, **values)  # type: ignore[arg-type]
+
+
+def _shipping_log(*, buyer_cancels: bool) -> list[OrderLogRow]:
+    """A supplier that ships every order in 10 h; every other order the buyer cancels early."""
+    rows = []
+    start = datetime(2025, 3, 3, 10, tzinfo=KST)  # a month without public holidays
+    for i in range(60):
+        paid = start + timedelta(hours=6 * i)
+        rows.append(_row(f"S{i}", paid, LoggedOutcome.INVOICED))
+        if buyer_cancels and i % 2 == 0:
+            rows.append(
+                _row(
+                    f"B{i}",
+                    paid,
+                    LoggedOutcome.BUYER_CANCELLED,
+                    outcome_at=paid + timedelta(minutes=30),
+                )
+            )
+    return rows
+
+
+def test_trust_table_withdraws_buyer_cancelled_supplier_orders() -> None:
+    """A buyer cancel withdraws the supplier order: it does not sit pending and make the
+    supplier look slow."""
+    [plain] = trust_table(_shipping_log(buyer_cancels=False))
+    [mixed] = trust_table(_shipping_log(buyer_cancels=True))
+    assert mixed.orders == 90
+    assert plain.median_hours_to_tracking is not None
+    assert mixed.median_hours_to_tracking is not None
+    assert mixed.p90_hours_to_tracking is not None
+    assert plain.p90_hours_to_tracking is not None
+    assert abs(mixed.median_hours_to_tracking - plain.median_hours_to_tracking) < 0.5
+    assert abs(mixed.p90_hours_to_tracking - plain.p90_hours_to_tracking) < 0.5
+
+
+def test_online_forecasts_withdraw_buyer_cancelled_supplier_orders() -> None:
+    """The online model sees a buyer-cancelled supplier order leave at its outcome_at: the
+    shipped orders' forecasts stay as without those cancels."""
+    _, plain = online_predictions(_shipping_log(buyer_cancels=False), None, DEFAULT_CALENDAR)
+    _, mixed = online_predictions(
+        sorted(_shipping_log(buyer_cancels=True), key=lambda r: r.paid_at),
+        None,
+        DEFAULT_CALENDAR,
+    )
+    with_cancels = sum(mixed[oid][0] for oid in plain) / len(plain)
+    without = sum(f[0] for f in plain.values()) / len(plain)
+    assert with_cancels <= without + 0.05  # pending forever, they would push it far up
+
+
+def test_a_buyer_cancel_answers_no_tracking_by_ship_by_only_after_the_deadline() -> None:
+    early = _row(
+        "B1",
+        T0,
+        LoggedOutcome.BUYER_CANCELLED,
+        ship_by=T0 + timedelta(days=1),
+        outcome_at=T0 + timedelta(hours=2),
+    )
+    late = _row(
+        "B2",
+        T0,
+        LoggedOutcome.BUYER_CANCELLED,
+        ship_by=T0 + timedelta(days=1),
+        outcome_at=T0 + timedelta(days=2),
+    )
+    shipped = _row("S1", T0 + timedelta(days=3), LoggedOutcome.INVOICED)
+    _, scored = online_predictions([early, late, shipped], None, DEFAULT_CALENDAR)
+    assert "B1" not in scored
+    assert scored["B2"][3] is True
+    quality = prediction_quality([early, late, shipped])
+    assert quality.no_tracking_by_ship_by is not None
+    assert quality.no_tracking_by_ship_by.model.n == 2
+
+
+def test_trust_table_at_a_time_counts_only_what_was_known_then(sample_rows) -> None:  # type: ignore[no-untyped-def]
+    at = sample_rows[20].paid_at
+    views = trust_table(sample_rows, at=at)
+    paid = [r for r in sample_rows if r.paid_at <= at]
+    assert {v.supplier_id for v in views} == {r.supplier_id for r in paid}
+    assert sum(v.orders for v in views) == len(paid)
+    known = [r for r in paid if r.outcome_at is not None and r.outcome_at <= at]
+    assert sum(v.supplier_cancels for v in views) == sum(
+        r.outcome is LoggedOutcome.SUPPLIER_CANCELLED for r in known
+    )
+    assert sum(v.invoiced for v in views) == sum(r.outcome is LoggedOutcome.INVOICED for r in known)
+    assert trust_table(sample_rows, at=sample_rows[0].paid_at - timedelta(hours=1)) == []
+
+
+def test_rates_report_at_a_time_counts_only_rows_paid_by_then(sample_rows) -> None:  # type: ignore[no-untyped-def]
+    at = sample_rows[60].paid_at
+    report = rates_report(sample_rows, "coupang", at=at)
+    assert report.rows == sum(r.paid_at <= at for r in sample_rows)
+    assert rates_report(sample_rows, "coupang").rows == len(sample_rows)
+
+
+@pytest.mark.parametrize("outcome", [LoggedOutcome.INVOICED, LoggedOutcome.SUPPLIER_CANCELLED])
+def test_a_forecast_never_sees_its_own_outcome_at_the_same_instant(outcome: LoggedOutcome) -> None:
+    """An outcome (or a deadline) at the very instant of payment comes after the forecast."""
+    row = _row("X1", T0, outcome, outcome_at=T0, ship_by=T0)
+    cancel, late = online_predictions([row], None, DEFAULT_CALENDAR)
+    _, p_global, p_supplier, _ = cancel["X1"]
+    assert p_global == p_supplier == 0.5  # the prior: nothing known yet
+    _, p_global, p_supplier, _ = late["X1"]
+    assert p_global == p_supplier == 0.5
+    other = LoggedOutcome.INVOICED if outcome is LoggedOutcome.SUPPLIER_CANCELLED else outcome
+    flipped, _ = online_predictions(
+        [_row("X1", T0, other, outcome_at=T0, ship_by=T0)], None, DEFAULT_CALENDAR
+    )
+    assert flipped["X1"][:3] == cancel["X1"][:3]
+
+
+def test_a_logged_buyer_cancel_blamed_on_the_seller_stays_the_sellers() -> None:
+    text = (
+        f"{HEADER},cancel_fault,cancel_reason\n"
+        + line(
+            "A1",
+            outcome="buyer_cancelled",
+            ship_by="2025-09-30T00:00:00+09:00",
+            outcome_at="2025-10-01T10:00:00+09:00",
+        )
+        + ",seller,delivery_delay\n"
+        + line("A2")
+        + ",,\n"
+    )
+    rows = parse_order_log(text)
+    report = backtest(
+        rows, ["confirm-immediately", "await-invoice", "expected-cost"], extra_buyer_cancels=False
+    )
+    assert report.history["seller_fault_cancels"] == 1
+    for result in report.results:
+        assert result.seller_fault_cancels == 1, result.policy
+        assert result.buyer_cancels == 0, result.policy
+
+
+def test_replay_keeps_suppliers_apart_whatever_their_names(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import consign_core._sim_engine as engine
+
+    rows = []
+    for i in range(5):
+        paid = T0 + timedelta(hours=5 * i)
+        rows.append(_row(f"X{i}", paid, LoggedOutcome.INVOICED, supplier_id="A/B", sku="C"))
+        rows.append(
+            _row(
+                f"Y{i}",
+                paid + timedelta(minutes=1),
+                LoggedOutcome.INVOICED,
+                supplier_id="A",
+                sku="B/C",
+            )
+        )
+    placed: dict[str, set[str]] = {}
+    original = engine._Run._cmd_place
+
+    def spy(self, live, cmd):  # type: ignore[no-untyped-def]
+        placed.setdefault(live.w.order.ref.order_id[0], set()).add(cmd.supplier_id)
+        return original(self, live, cmd)
+
+    monkeypatch.setattr(engine._Run, "_cmd_place", spy)
+    backtest(rows, ["confirm-immediately"], extra_buyer_cancels=False)
+    assert placed == {"X": {"A/B"}, "Y": {"A"}}
+
+
+@pytest.mark.parametrize(
+    ("cells", "field", "words"),
+    [
+        ({"quantity": "+3"}, "quantity", "whole number"),
+        ({"quantity": "1_0"}, "quantity", "whole number"),
+        ({"quantity": "\uff11"}, "quantity", "whole number"),
+        ({"paid_at": "9999-12-31T10:00:00+09:00"}, "paid_at", "1949-01-01..2099-12-31"),
+        ({"paid_at": "0001-01-01T10:00:00+09:00"}, "paid_at", "1949-01-01..2099-12-31"),
+        ({"ship_by": "9999-12-31T23:59:59-09:00"}, "ship_by", "1949-01-01..2099-12-31"),
+        ({"paid_at": "2025-09-29"}, "paid_at", "write e.g. 2025-09-29T00:00:00+09:00"),
+    ],
+)
+def test_bad_numbers_and_dates_name_the_line_and_the_field(
+    cells: dict[str, str], field: str, words: str
+) -> None:
+    with pytest.raises(OrderLogError) as info:
+        parse_order_log(f"{HEADER}\n{line()}\n{line('A2', **cells)}\n", source="orders.csv")
+    assert info.value.line == 3
+    assert info.value.field == field
+    assert words in str(info.value)
+
+
+def test_the_hint_for_a_time_without_offset_parses() -> None:
+    with pytest.raises(OrderLogError) as info:
+        parse_order_log(f"{HEADER}\n{line(paid_at='2025-09-29')}\n")
+    hint = str(info.value).rsplit("write e.g. ", 1)[1]
+    [row] = parse_order_log(f"{HEADER}\n{line(paid_at=hint)}\n")
+    assert row.paid_at == datetime(2025, 9, 29, tzinfo=KST)
+
+
+def test_parse_order_log_accepts_a_leading_bom() -> None:
+    [row] = parse_order_log(f"\ufeff{HEADER}\n{line()}\n")
+    assert row.order_id == "A1"
+
+
+def test_an_oversized_field_is_an_order_log_error_naming_the_line() -> None:
+    text = f"{HEADER}\n{line()}\n{line('B' * 140_000)}\n"
+    with pytest.raises(OrderLogError) as info:
+        parse_order_log(text, source="orders.csv")
+    assert info.value.line == 3
+    assert "\n" not in str(info.value)
+
+
+def test_a_cp949_file_names_its_first_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    text = f"{HEADER},sku\n{line()},MUG\n{line('A2')},양말\n"
+    path.write_bytes(text.encode("cp949"))
+    with pytest.raises(OrderLogError) as info:
+        read_order_log(path)
+    assert info.value.line == 3
+    assert "cp949" in str(info.value)
+    assert "UTF-8" in str(info.value)
+
+
+def test_market_aliases_are_one_market() -> None:
+    text = f"{HEADER},market\n{line()},naver\n{line('A2')},SmartStore\n"
+    rows = parse_order_log(text)
+    assert [r.market for r in rows] == ["naver", "naver"]
+    assert log_markets(rows) == ("naver",)
+    report = backtest(rows, ["confirm-immediately"], extra_buyer_cancels=False)
+    assert report.market == "naver"
+    assert report.excluded_rows == 0
+
+
+def test_an_unknown_market_names_the_line_and_the_field() -> None:
+    with pytest.raises(OrderLogError) as info:
+        parse_order_log(f"{HEADER},market\n{line()},11st\n", source="orders.csv")
+    assert info.value.line == 2
+    assert info.value.field == "market"
+    assert "11st" in str(info.value)

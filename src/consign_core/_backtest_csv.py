@@ -10,16 +10,18 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any, Final
 
 import attrs
 
 from consign_core._validators import aware_datetime, fail, int_at_least, non_empty_str, optional
-from consign_core.errors import SerializationError, ValidationError
+from consign_core.errors import ConfigurationError, SerializationError, ValidationError
 from consign_core.model import CancelFault, CancelReason
+from consign_core.rules import get_profile
 
 
 __all__ = [
@@ -76,6 +78,14 @@ class LoggedOutcome(enum.Enum):
 
 _CANCELLED: Final = frozenset({LoggedOutcome.SUPPLIER_CANCELLED, LoggedOutcome.BUYER_CANCELLED})
 
+_KST: Final = timezone(timedelta(hours=9))
+_FIRST_DAY: Final = date(1949, 1, 1)
+_LAST_DAY: Final = date(2099, 12, 31)
+# The business calendar's supported days (KST), as aware bounds: [_EARLIEST, _AFTER_LAST).
+_EARLIEST: Final = datetime(_FIRST_DAY.year, 1, 1, tzinfo=_KST)
+_AFTER_LAST: Final = datetime(_LAST_DAY.year + 1, 1, 1, tzinfo=_KST)
+_RANGE: Final = f"within {_FIRST_DAY.isoformat()}..{_LAST_DAY.isoformat()} (KST)"
+
 
 class OrderLogError(SerializationError):
     """An order-log CSV could not be read: ``line`` (1 = the header) and ``field`` say where."""
@@ -90,10 +100,17 @@ class OrderLogError(SerializationError):
         self.problem = problem
 
 
+def _in_range(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """An aware time on a day the business calendar supports (never an overflow later)."""
+    aware_datetime(instance, attribute, value)
+    if not _EARLIEST <= value < _AFTER_LAST:
+        fail(instance, attribute, value, f"a time {_RANGE}")
+
+
 def _after_paid(instance: OrderLogRow, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
-    aware_datetime(instance, attribute, value)
+    _in_range(instance, attribute, value)
     if value < instance.paid_at:
         fail(instance, attribute, value, f"at or after paid_at ({instance.paid_at.isoformat()})")
 
@@ -132,7 +149,7 @@ class OrderLogRow:
     """The supplier the order was placed with."""
     quantity: int = attrs.field(validator=int_at_least(1))
     """Units ordered."""
-    paid_at: datetime = attrs.field(validator=aware_datetime)
+    paid_at: datetime = attrs.field(validator=_in_range)
     """When the buyer paid (the supplier order is taken as placed then)."""
     ship_by: datetime = attrs.field(validator=_after_paid)
     """The market's ship-by deadline."""
@@ -184,16 +201,34 @@ def _time(text: str) -> datetime:
         msg = f"{text!r} is not an ISO 8601 time; write e.g. 2025-09-29T10:00:00+09:00"
         raise ValueError(msg) from None
     if parsed.utcoffset() is None:
-        msg = f"{text!r} has no UTC offset; write e.g. {text}+09:00"
+        # the same wall time in KST, written the canonical way (a date alone gets 00:00)
+        hint = parsed.replace(tzinfo=_KST).isoformat()
+        msg = f"{text!r} has no UTC offset; write e.g. {hint}"
+        raise ValueError(msg)
+    if not _EARLIEST <= parsed < _AFTER_LAST:
+        msg = f"{text!r} is outside the supported dates; write a time {_RANGE}"
         raise ValueError(msg)
     return parsed
 
 
+_MARKETS: Final = "coupang, naver (or smartstore), amazon, ebay"
+
+_WHOLE: Final = re.compile(r"-?[0-9]+")
+
+
 def _int(text: str) -> int:
+    # ASCII digits only: int() would also take "+3", "1_0" and full-width digits
+    if _WHOLE.fullmatch(text) is None:
+        msg = f"{text!r} is not a whole number (digits 0-9 only)"
+        raise ValueError(msg)
+    return int(text)
+
+
+def _market(text: str) -> str:
     try:
-        return int(text)
-    except ValueError:
-        msg = f"{text!r} is not a whole number"
+        return get_profile(text).market  # aliases (smartstore -> naver) become one name
+    except ConfigurationError:
+        msg = f"{text!r} is not a known market; write one of {_MARKETS}"
         raise ValueError(msg) from None
 
 
@@ -217,7 +252,7 @@ _PARSERS: Final[dict[str, Any]] = {
     "ship_by": _time,
     "outcome": _choice(LoggedOutcome),
     "outcome_at": _time,
-    "market": lambda text: text.strip().lower(),
+    "market": _market,
     "sku": str,
     "unit_price": _int,
     "confirmed_at": _time,
@@ -229,6 +264,8 @@ _PARSERS: Final[dict[str, Any]] = {
 
 def _header(row: list[str], source: str) -> list[str]:
     names = [name.strip() for name in row]
+    if names:
+        names[0] = names[0].removeprefix("\ufeff").strip()  # a byte-order mark, however read
     seen: set[str] = set()
     for name in names:
         if name not in _PARSERS:
@@ -243,11 +280,26 @@ def _header(row: list[str], source: str) -> list[str]:
     return names
 
 
+def _records(reader: Any, source: str) -> Iterator[list[str]]:
+    """The reader's records; a CSV-level error (e.g. an oversized field) names its line."""
+    while True:
+        try:
+            record: list[str] = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problem = f"not readable as CSV ({exc})"
+            if "field limit" in str(exc):
+                problem = f"a field is too large to be an order-log value ({exc})"
+            raise OrderLogError(source, max(1, reader.line_num), None, problem) from None
+        yield record
+
+
 def _rows(lines: Iterable[str], source: str) -> Iterator[OrderLogRow]:
     reader = csv.reader(lines)
     header: list[str] | None = None
     seen_ids: dict[str, int] = {}
-    for record in reader:
+    for record in _records(reader, source):
         line = reader.line_num
         if header is None:
             if not record or all(not cell.strip() for cell in record):
@@ -296,7 +348,7 @@ def _problem(exc: ValidationError) -> str:
 
 def parse_order_log(text: str, *, source: str = "<text>") -> list[OrderLogRow]:
     """Parse order-log CSV text; :class:`OrderLogError` (line, field) on the first bad row."""
-    return list(_rows(io.StringIO(text, newline=""), source))
+    return list(_rows(io.StringIO(text.removeprefix("\ufeff"), newline=""), source))
 
 
 def read_order_log(path: str | Path) -> list[OrderLogRow]:
@@ -310,7 +362,31 @@ def read_order_log(path: str | Path) -> list[OrderLogRow]:
         try:
             return list(_rows(handle, str(path)))
         except UnicodeDecodeError as exc:
-            raise OrderLogError(str(path), 0, None, f"not UTF-8 text ({exc.reason})") from None
+            reason = exc.reason
+    line = _first_non_utf8_line(p)
+    problem = (
+        f"not UTF-8 text ({reason}); the file must be UTF-8: a file saved as cp949 (EUC-KR, "
+        "Korean Excel) must be converted to UTF-8 first, e.g. 'iconv -f cp949 -t utf-8'"
+    )
+    raise OrderLogError(str(path), line, None, problem)
+
+
+def _first_non_utf8_line(path: Path) -> int:
+    """The first line (1-based) that is not UTF-8; a multi-byte character never spans one."""
+    number = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not _is_utf8(raw):
+                return number
+    return max(1, number)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------------------

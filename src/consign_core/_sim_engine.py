@@ -573,8 +573,11 @@ class _Run:
         if state is None or state.market_cancel is not Progress.NONE or live.cancel_us >= 0:
             return
         if state.ack is Progress.NONE and state.status in _FREE_CANCEL_STATUSES:
+            w = live.w
             cancellation = new_cancellation(
-                fault=CancelFault.BUYER, reason=CancelReason.BUYER_REMORSE, at=self.clock()
+                fault=w.buyer_fault or CancelFault.BUYER,
+                reason=w.buyer_reason or CancelReason.BUYER_REMORSE,
+                at=self.clock(),
             )
             self._on_event(
                 live, new_order_cancelled(ref=state.order.ref, cancellation=cancellation)
@@ -592,7 +595,12 @@ class _Run:
 
     def _request_stop(self, live: _Live) -> None:
         ref = live.w.order.ref
-        event = BuyerCancelRequested(ref=ref, at=self.clock(), request_id=f"R{live.w.index}")
+        event = BuyerCancelRequested(
+            ref=ref,
+            at=self.clock(),
+            reason=live.w.buyer_reason or CancelReason.BUYER_REMORSE,
+            request_id=f"R{live.w.index}",
+        )
         self.deliver(live, event)
 
     def _on_person(self, live: _Live, reason: str) -> None:
@@ -746,7 +754,9 @@ class _Run:
                 if state is not None and state.buyer_reason is not None
                 else CancelReason.BUYER_REMORSE
             )
-            cancellation = Cancellation(fault=CancelFault.BUYER, reason=reason, at=at)
+            # the market's fault as logged (a backtest), else the buyer's
+            fault = live.w.buyer_fault or CancelFault.BUYER
+            cancellation = Cancellation(fault=fault, reason=reason, at=at)
             self._book_cancel(live, OrderCancelled(ref=cmd.ref, cancellation=cancellation))
         self.push(self.now_us, _EVENT, live.w.index, answered)
 

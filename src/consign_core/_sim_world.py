@@ -23,7 +23,7 @@ from consign_core._sim_fast import new_market_order, new_order_line, new_order_r
 from consign_core._validators import fail, int_at_least, non_empty_str, optional, probability
 from consign_core.calendar import DEFAULT_CALENDAR, KST, BusinessCalendar
 from consign_core.errors import ConfigurationError
-from consign_core.model import CancelReason, MarketOrder
+from consign_core.model import CancelFault, CancelReason, MarketOrder
 from consign_core.rules import RuleProfile, get_profile
 from consign_core.timing import ExpectedCostWeights
 
@@ -457,7 +457,9 @@ class WorldOrder:
 
     __slots__ = (
         "buyer_cancel_us",
+        "buyer_fault",
         "buyer_insists",
+        "buyer_reason",
         "draws",
         "fixed_outcomes",
         "index",
@@ -481,8 +483,15 @@ class WorldOrder:
         *,
         buyer_insists: bool = False,
         fixed_outcomes: tuple[FixedOutcome | None, ...] | None = None,
+        buyer_fault: CancelFault | None = None,
+        buyer_reason: CancelReason | None = None,
     ) -> None:
-        """Hold the order's world."""
+        """Hold the order's world.
+
+        ``buyer_fault``/``buyer_reason``: how the market booked the buyer's cancel (a
+        backtest's logged one, e.g. seller fault for a cancel over a delivery delay);
+        ``None`` is buyer remorse, the buyer's fault.
+        """
         self.index = index
         self.order = order
         self.paid_us = paid_us
@@ -493,6 +502,8 @@ class WorldOrder:
         self.stop_delay_us = stop_delay_us
         self.buyer_insists = buyer_insists
         self.fixed_outcomes = fixed_outcomes
+        self.buyer_fault = buyer_fault
+        self.buyer_reason = buyer_reason
 
 
 class FixedOutcome:

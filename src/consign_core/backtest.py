@@ -186,8 +186,10 @@ def truncate_log(rows: Iterable[OrderLogRow], at: datetime) -> list[OrderLogRow]
 
 
 def log_markets(rows: Iterable[OrderLogRow]) -> tuple[str, ...]:
-    """The markets named in the log's ``market`` column, sorted (empty if none is named)."""
-    return tuple(sorted({r.market for r in rows if r.market is not None}))
+    """The markets named in the log's ``market`` column, sorted (empty if none is named).
+
+    Aliases count as their market (``smartstore`` is ``naver``)."""
+    return tuple(sorted({get_profile(r.market).market for r in rows if r.market is not None}))
 
 
 def _market_rows(
@@ -223,8 +225,13 @@ def _item(row: OrderLogRow) -> str:
     return row.sku if row.sku is not None else f"{row.supplier_id}-item"
 
 
+def _escape(part: str) -> str:
+    return part.replace("%", "%25").replace("/", "%2F")
+
+
 def _line_sku(row: OrderLogRow) -> str:
-    return f"{row.supplier_id}/{_item(row)}"
+    """The replay's line SKU: one per (supplier, item), never shared by two (``/`` escaped)."""
+    return f"{_escape(row.supplier_id)}/{_escape(_item(row))}"
 
 
 def _lines(*lines: OrderLine) -> Any:
@@ -265,6 +272,8 @@ def _world_orders(
         fixed: FixedOutcome | None = None
         buyer_us: int | None = None
         insists = False
+        buyer_fault: CancelFault | None = None
+        buyer_reason: CancelReason | None = None
         threshold = rng.expovariate(1.0)  # drawn for every row: the same stream for all
         if row.outcome is LoggedOutcome.INVOICED:
             assert row.outcome_at is not None  # noqa: S101 - validated
@@ -277,6 +286,10 @@ def _world_orders(
             assert row.outcome_at is not None  # noqa: S101 - validated
             buyer_us = to_us(row.outcome_at)
             insists = True
+            # booked as the market booked it (e.g. seller fault, delivery_delay), never
+            # turned into buyer remorse
+            buyer_fault = row.cancel_fault
+            buyer_reason = row.cancel_reason
         elif buyer is not None:
             end = row.confirmed_at or row.outcome_at
             already = 0.0 if end is None else (end - row.paid_at).total_seconds() / 3600.0
@@ -295,6 +308,8 @@ def _world_orders(
                 None,
                 buyer_insists=insists,
                 fixed_outcomes=(fixed,),
+                buyer_fault=buyer_fault,
+                buyer_reason=buyer_reason,
             )
         )
     return out
@@ -417,31 +432,52 @@ def prediction_quality(
 _Forecast = tuple[float, float, float, bool]
 
 
+def _late_answer(row: OrderLogRow, end: datetime) -> tuple[datetime, bool] | None:
+    """When "no tracking by ship_by" became known for ``row`` and the answer, or ``None``."""
+    at = row.outcome_at
+    if row.outcome is LoggedOutcome.INVOICED and at is not None and at < row.ship_by:
+        return at, False
+    if row.outcome is LoggedOutcome.SUPPLIER_CANCELLED and at is not None:
+        return min(at, row.ship_by), True
+    if row.outcome is LoggedOutcome.BUYER_CANCELLED:
+        # known only if the buyer cancelled at or after the deadline (no tracking by then);
+        # an earlier buyer cancel never answers the question
+        assert at is not None  # noqa: S101 - validated
+        return (row.ship_by, True) if at >= row.ship_by else None
+    if row.ship_by <= end:
+        return row.ship_by, True
+    return None
+
+
 def _online_predictions(
     items: list[OrderLogRow], trust_config: TrustConfig | None, calendar: BusinessCalendar
 ) -> tuple[dict[str, _Forecast], dict[str, _Forecast]]:
     """Per order id: (model, global so far, supplier so far, outcome) for both questions."""
     end = _log_end(items)
     model = TrustModel(trust_config or TrustConfig(), calendar=calendar)
-    # timeline: (time, priority, seq, kind, row index); at equal times, what is learned first
+    # timeline: (time, priority, seq, kind, row index). At equal times, what is learned of
+    # earlier orders comes first (0), then the forecasts (1), then an order's own events at
+    # the instant of its forecast (2): a forecast never sees its own answer.
     timeline: list[tuple[datetime, int, int, str, int]] = []
     late_known: dict[int, tuple[datetime, bool]] = {}
+
+    def learn(at: datetime, seq: int, kind: str, i: int) -> None:
+        timeline.append((at, 2 if at <= items[i].paid_at else 0, seq, kind, i))
+
     for i, row in enumerate(items):
         timeline.append((row.paid_at, 1, i, "place", i))
         at = row.outcome_at
         if row.outcome in {LoggedOutcome.INVOICED, LoggedOutcome.SUPPLIER_CANCELLED}:
             assert at is not None  # noqa: S101 - validated
-            timeline.append((at, 0, i, "outcome", i))
-        tracked = row.outcome is LoggedOutcome.INVOICED and at is not None and at < row.ship_by
-        if tracked:
-            assert at is not None  # noqa: S101 - checked above
-            late_known[i] = (at, False)
-        elif row.outcome is LoggedOutcome.SUPPLIER_CANCELLED and at is not None:
-            late_known[i] = (min(at, row.ship_by), True)
-        elif row.ship_by <= end:
-            late_known[i] = (row.ship_by, True)
+            learn(at, i, "outcome", i)
+        elif row.outcome is LoggedOutcome.BUYER_CANCELLED:
+            assert at is not None  # noqa: S101 - validated
+            learn(at, i, "withdraw", i)  # the supplier order stops being pending then
+        answer = _late_answer(row, end)
+        if answer is not None:
+            late_known[i] = answer
     for i, (at, _late) in late_known.items():
-        timeline.append((at, 0, len(items) + i, "late", i))
+        learn(at, len(items) + i, "late", i)
     timeline.sort(key=lambda e: (e[0], e[1], e[2]))
     cancels = _Rates()
     lates = _Rates()
@@ -493,6 +529,8 @@ def _online_predictions(
                     tracking=Tracking(courier=_COURIER, number=oid),
                 )
             model.observe(event)
+        elif kind == "withdraw":
+            model.withdraw(row.supplier_id, oid, at)
         else:
             lates.add(row.supplier_id, hit=late_known[i][1])
     cancel_rows = {
@@ -557,12 +595,7 @@ def _history(rows: Sequence[OrderLogRow]) -> dict[str, Any]:
         for r in rows
         if r.confirmed_at is not None
     )
-    seller = sum(
-        1
-        for r in rows
-        if r.outcome is LoggedOutcome.SUPPLIER_CANCELLED
-        and (r.cancel_fault or CancelFault.SELLER) is CancelFault.SELLER
-    )
+    seller = sum(_logged_fault(r) is CancelFault.SELLER for r in rows)
     late = 0
     end = _log_end(rows)
     for r in rows:
@@ -589,6 +622,16 @@ def _history(rows: Sequence[OrderLogRow]) -> dict[str, Any]:
 _CANCELLED_OUTCOMES: Final = frozenset(
     {LoggedOutcome.SUPPLIER_CANCELLED, LoggedOutcome.BUYER_CANCELLED}
 )
+
+
+def _logged_fault(row: OrderLogRow) -> CancelFault | None:
+    """Who the market held at fault for a logged cancel (defaults: a supplier cancel is the
+    seller's, a buyer cancel the buyer's); ``None`` for an order not cancelled."""
+    if row.outcome is LoggedOutcome.SUPPLIER_CANCELLED:
+        return row.cancel_fault or CancelFault.SELLER
+    if row.outcome is LoggedOutcome.BUYER_CANCELLED:
+        return row.cancel_fault or CancelFault.BUYER
+    return None
 
 
 def backtest(
@@ -703,7 +746,8 @@ def _history_events(rows: Sequence[OrderLogRow], market: str) -> list[Event]:
         if row.outcome in _CANCELLED_OUTCOMES:
             assert row.outcome_at is not None  # noqa: S101 - validated
             supplier = row.outcome is LoggedOutcome.SUPPLIER_CANCELLED
-            fault = row.cancel_fault or (CancelFault.SELLER if supplier else CancelFault.BUYER)
+            fault = _logged_fault(row)
+            assert fault is not None  # noqa: S101 - a cancelled row
             reason = row.cancel_reason or (
                 CancelReason.STOCK_OUT if supplier else CancelReason.BUYER_REMORSE
             )
@@ -725,7 +769,7 @@ class RatesReport:
     headroom: Headroom
     """How many more seller-fault stock-out cancels (1-unit orders) fit before a threshold."""
     rows: int
-    """Rows of the market used."""
+    """Rows of the market paid by the report's time (the orders it knows of)."""
     excluded_rows: int
     """Rows of other markets left out."""
 
@@ -794,8 +838,9 @@ def rates_report(
         if event.at > when:
             break
         ledger.observe(event)
+    paid = sum(r.paid_at <= when for r in kept)  # the orders the report knows of at ``when``
     return RatesReport(
-        report=report, headroom=ledger.headroom(when), rows=len(kept), excluded_rows=excluded
+        report=report, headroom=ledger.headroom(when), rows=paid, excluded_rows=excluded
     )
 
 
@@ -818,11 +863,11 @@ class SupplierView:
     p90_hours_to_tracking: float | None
     """90th percentile of the same."""
     orders: int
-    """Orders in the log."""
+    """Orders in the log paid by the table's time."""
     supplier_cancels: int
-    """Of which the supplier cancelled."""
+    """Of which the supplier had cancelled by then."""
     invoiced: int
-    """Of which the supplier shipped."""
+    """Of which the supplier had shipped by then."""
     reason: str
     """The trust model's one-line reason."""
 
@@ -839,22 +884,29 @@ def trust_table(
     calendar: BusinessCalendar = DEFAULT_CALENDAR,
 ) -> list[SupplierView]:
     """Every supplier of the log as the trust model sees it at ``at`` (default: the log's end),
-    riskiest first."""
+    riskiest first.
+
+    Only what is known at ``at`` counts: the orders paid by then (so the suppliers listed),
+    and the invoices, cancels and buyer cancels (a withdrawn supplier order) up to then."""
     items = _sorted(rows)
     if not items:
         return []
     when = at if at is not None else _log_end(items)
+    items = [r for r in items if r.paid_at <= when]  # nothing paid after ``at`` is known
     model = TrustModel(trust_config or TrustConfig(), calendar=calendar)
-    events: list[tuple[datetime, int, Event]] = []
+    # (time, rank, row, event): an order's placement (rank 0) before what follows it (1)
+    events: list[tuple[datetime, int, int, Event | None]] = []
     counts: dict[str, list[int]] = {}
     for i, row in enumerate(items):
         ref = OrderRef(market=row.market or _DEFAULT_MARKET, order_id=row.order_id)
         c = counts.setdefault(row.supplier_id, [0, 0, 0])
         c[0] += 1
+        known = row.outcome_at is not None and row.outcome_at <= when
         events.append(
             (
                 row.paid_at,
-                2 * i + 1,
+                0,
+                i,
                 SupplierOrderPlaced(
                     ref=ref,
                     at=row.paid_at,
@@ -866,11 +918,12 @@ def trust_table(
             )
         )
         if row.outcome is LoggedOutcome.SUPPLIER_CANCELLED and row.outcome_at is not None:
-            c[1] += 1
+            c[1] += known
             events.append(
                 (
                     row.outcome_at,
-                    2 * i,
+                    1,
+                    i,
                     SupplierCancelled(
                         ref=ref,
                         at=row.outcome_at,
@@ -881,11 +934,12 @@ def trust_table(
                 )
             )
         elif row.outcome is LoggedOutcome.INVOICED and row.outcome_at is not None:
-            c[2] += 1
+            c[2] += known
             events.append(
                 (
                     row.outcome_at,
-                    2 * i,
+                    1,
+                    i,
                     SupplierInvoiced(
                         ref=ref,
                         at=row.outcome_at,
@@ -895,11 +949,17 @@ def trust_table(
                     ),
                 )
             )
-    events.sort(key=lambda e: (e[0], e[1]))
-    for moment, _seq, event in events:
+        elif row.outcome is LoggedOutcome.BUYER_CANCELLED and row.outcome_at is not None:
+            events.append((row.outcome_at, 1, i, None))  # withdrawn: no longer pending
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    for moment, _rank, i, event in events:
         if moment > when:
             break
-        model.observe(event)
+        if event is None:
+            row = items[i]
+            model.withdraw(row.supplier_id, row.order_id, moment)
+        else:
+            model.observe(event)
     views = []
     for supplier_id, (orders, cancelled, invoiced) in counts.items():
         a = model.assess(supplier_id, 1, when, when + timedelta(hours=72))
