@@ -304,6 +304,19 @@ def test_trust_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize("command", ["backtest", "rates", "trust"])
+def test_a_log_with_a_header_only_is_a_clear_error_for_every_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    header = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
+    empty = tmp_path / "empty.csv"
+    empty.write_text(header + "\n", encoding="utf-8")
+    extra = ["--market", "coupang"] if command == "rates" else []
+    code, out, err = run(capsys, command, str(empty), *extra)
+    assert out == ""
+    assert_one_line_error(code, err, "the order log has no")
+
+
+@pytest.mark.parametrize("command", ["backtest", "rates", "trust"])
 def test_a_bad_csv_row_names_line_and_field(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
 ) -> None:

@@ -671,6 +671,9 @@ def _trust(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
     from consign_core.backtest import trust_table
 
     rows = _load_rows(args.file)
+    if not rows:
+        msg = f"{args.file}: the order log has no rows"
+        raise _UsageError(msg)
     views = trust_table(rows, at=args.at)
     if args.json:
         _dump(
