@@ -947,3 +947,62 @@ def test_a_price_rise_after_the_supplier_order_changes_nothing() -> None:
     flow2 = Flow()
     flow2.paid()
     assert flow2.feed(PriceChanged(supplier_id="S1", item_id="I1", unit_cost=5_000, at=T0)) == ()
+
+
+def test_a_buyer_cancel_after_a_refused_sold_out_cancel_asks_the_supplier_again() -> None:
+    f = Flow(wait_an_hour)
+    f.paid()
+    f.placed()
+    f.feed(StockChanged(supplier_id="S1", item_id="I1", stock=0, at=f.now))
+    f.feed(
+        SupplierCancelResult(
+            ref=f.ref, at=f.now, supplier_order_id="D1", outcome=SupplierCancelOutcome.REFUSED
+        )
+    )
+    commands = f.feed(BuyerCancelRequested(ref=f.ref, at=f.now, request_id="R1"))
+    assert [type(c) for c in commands].count(CancelSupplierOrder) == 1  # not left open
+    f.feed(
+        SupplierCancelResult(
+            ref=f.ref, at=f.now, supplier_order_id="D1", outcome=SupplierCancelOutcome.CANCELLED
+        )
+    )
+    f.feed(
+        BuyerRequestAnswered(
+            ref=f.ref, at=f.now, request_id="R1", answer=BuyerRequestAnswer.ACCEPT_CANCEL
+        )
+    )
+    assert f.s.status is OrderStatus.CANCELLED
+    assert f.s.is_terminal
+
+
+def test_a_sold_out_notice_during_the_placement_cancels_it_there_and_reroutes() -> None:
+    f = Flow(confirm_now)
+    f.paid()  # the placement is out
+    assert f.feed(StockChanged(supplier_id="S1", item_id="I1", stock=0, at=f.now)) == ()
+    commands = f.placed()
+    assert [type(c) for c in commands] == [CancelSupplierOrder]  # never confirmed into it
+    commands = f.feed(
+        SupplierCancelResult(
+            ref=f.ref, at=f.now, supplier_order_id="D1", outcome=SupplierCancelOutcome.CANCELLED
+        )
+    )
+    [place] = commands
+    assert isinstance(place, PlaceSupplierOrder)
+    assert place.supplier_id == "S2"
+
+
+def test_a_refused_stop_with_no_tracking_reaches_a_person_by_the_deadline() -> None:
+    f = Flow(confirm_now)
+    f.paid()
+    f.placed()
+    f.feed(MarketAcknowledged(ref=f.ref, at=f.now))
+    f.feed(BuyerCancelRequested(ref=f.ref, at=f.now, request_id="R1"))  # stop the shipment
+    f.feed(
+        SupplierCancelResult(
+            ref=f.ref, at=f.now, supplier_order_id="D1", outcome=SupplierCancelOutcome.REFUSED
+        )
+    )
+    assert f.s.wake_at is not None  # a guard at the last safe moment
+    commands = f.feed(WakeUp(ref=f.ref, at=f.s.wake_at), at=f.s.wake_at)
+    assert any(isinstance(c, EscalateOrder) for c in commands)
+    assert f.s.escalation is not None

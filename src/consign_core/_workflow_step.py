@@ -265,13 +265,17 @@ def _supplier_gone(
 
 
 def _cancel_supplier(state: OrderState, purpose: CancelPurpose, memo: str) -> StepResult:
-    """Ask the supplier to cancel the open supplier order (once)."""
+    """Ask the supplier to cancel the open supplier order: once per purpose (a supplier that
+    refused to cancel for a sold-out notice is asked again when the buyer cancels)."""
     new = state._replace(cancel_purpose=purpose)
+    again = state.supplier_cancel is SupplierCancelState.REFUSED and purpose is not (
+        state.cancel_purpose
+    )
     if (
         state.supplier_state not in _OPEN
         or state.supplier_order_id is None
         or state.supplier_id is None
-        or state.supplier_cancel is not SupplierCancelState.NONE
+        or (state.supplier_cancel is not SupplierCancelState.NONE and not again)
     ):
         return StepResult(new, ())
     command = CancelSupplierOrder(
@@ -437,6 +441,8 @@ def _on_placed(state: OrderState, event: SupplierOrderPlaced, ctx: WorkflowConte
     )
     if new.market_cancel is not Progress.NONE or new.cancel_purpose is not None:
         return _cancel_order_in_progress(new, ctx)
+    if new.stock_out_known:  # sold out while the placement was out: cancel it there, reroute
+        return _cancel_supplier(new, CancelPurpose.STOCK_OUT, "품절 통보로 취소 / sold-out notice")
     return _decide(new, ctx)
 
 
@@ -553,7 +559,9 @@ def _supplier_refused(state: OrderState, ctx: WorkflowContext) -> StepResult:
         state.buyer_request is BuyerRequestKind.STOP_SHIPMENT
         and state.market_cancel is Progress.NONE
     ):
-        return _same(state)  # it will ship: answer "already shipped" with its tracking
+        # It will ship: answer "already shipped" with its tracking; a person by the deadline if
+        # the tracking never comes.
+        return _guard(state, ctx)
     reason = (
         f"{state.supplier_id} refused to cancel {state.supplier_order_id} for a cancelled order; "
         "the goods may ship"
@@ -684,7 +692,16 @@ def _on_wake(  # noqa: PLR0911 - one early return per transition
     if state.wake_at is None or event.at < state.wake_at:
         return _same(state)
     new = state._replace(wake_at=None)
-    if new.escalation is not None or new.status in _NO_WAKE_STATUSES:
+    if new.escalation is not None:
+        return _same(new)
+    if (
+        new.buyer_request is BuyerRequestKind.STOP_SHIPMENT
+        and new.supplier_cancel is SupplierCancelState.REFUSED
+        and new.market_cancel is Progress.NONE
+        and new.tracking is None
+    ):  # the supplier would not stop it and has not shipped it either
+        return _guard(new, ctx)
+    if new.status in _NO_WAKE_STATUSES:
         return _same(new)
     if new.status is OrderStatus.WAITING:
         if new.ack is not Progress.NONE:
