@@ -184,3 +184,20 @@ def test_a_request_about_an_order_never_taken_in_blocks_the_feed_only_for_the_gr
     assert w.state(ref).buyer_reason is not None
     w.run_until(6)
     assert w.market.order_status(ref) is MarketOrderStatus.CANCELLED
+
+
+def test_a_supplier_order_cancelled_after_a_sold_out_notice_counts_as_the_suppliers_stock_out() -> (
+    None
+):
+    w = World("await-invoice")
+    w.add("1")
+    w.run()  # placed at S1, not yet accepted
+    w.supplier.set_stock("S1", "I1", 0)
+    w.run(0.25)  # the sold-out notice: the engine cancels at S1 and reroutes to S2
+    [first, _second] = w.supplier.orders()
+    supplier = w.engine.trust.snapshot().suppliers["S1"]
+    assert supplier.resolved == {first.supplier_order_id: True}  # an outcome, not a withdrawal
+    assessment = w.engine.trust.assess("S1", 1, w.now, w.now + 48 * HOUR)
+    assert assessment.effective_n > 0
+    w.restart()  # journaled like any supplier cancel
+    assert w.engine.trust.snapshot().suppliers["S1"] == supplier

@@ -77,6 +77,7 @@ from consign_core.workflow import (
     BuyerRequestAnswer,
     BuyerRequestAnswered,
     CancelMarketOrder,
+    CancelPurpose,
     CancelSupplierOrder,
     EscalateOrder,
     ManualAction,
@@ -511,7 +512,18 @@ class _Run:
             if state is not None and state.supplier_order_id == event.supplier_order_id:
                 supplier_id = state.supplier_id
                 assert supplier_id is not None  # noqa: S101 - set with the supplier order id
-                self.trust.withdraw(supplier_id, event.supplier_order_id, event.at)
+                if state.cancel_purpose is CancelPurpose.STOCK_OUT:  # after a sold-out notice
+                    self.trust.observe(
+                        new_supplier_cancelled(
+                            ref=state.order.ref,
+                            at=event.at,
+                            supplier_id=supplier_id,
+                            supplier_order_id=event.supplier_order_id,
+                            reason=CancelReason.STOCK_OUT,
+                        )
+                    )
+                else:
+                    self.trust.withdraw(supplier_id, event.supplier_order_id, event.at)
         self.deliver(live, event)
 
     def _book_cancel(self, live: _Live, event: OrderCancelled) -> None:

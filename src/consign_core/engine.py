@@ -41,6 +41,7 @@ from consign_core._workflow_step import step
 from consign_core._workflow_types import (
     DEFAULT_TEMPLATES,
     DOMEME_TO_COUPANG_COURIERS,
+    CancelPurpose,
     EscalateOrder,
     OrderState,
     PriceChanged,
@@ -76,7 +77,13 @@ from consign_core.events import (
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.model import CancelFault, MarketOrder, OrderRef, SupplierOrderStatus
+from consign_core.model import (
+    CancelFault,
+    CancelReason,
+    MarketOrder,
+    OrderRef,
+    SupplierOrderStatus,
+)
 from consign_core.ports import BuyerMessenger, MarketPort, OutboxEntry, Store, SupplierPort
 from consign_core.rules import RuleProfile
 from consign_core.serialization import structure, unstructure
@@ -439,7 +446,7 @@ class Engine:
                 and state.supplier_id is not None
                 and state.supplier_order_id == event.supplier_order_id
             ):
-                self._withdraw(state.supplier_id, event.supplier_order_id, event.at, run)
+                self._seller_cancelled_supplier_order(state, state.supplier_id, event, run)
             try:
                 result = step(state, event, ctx)
             except InvalidTransitionError as exc:
@@ -810,6 +817,24 @@ class Engine:
         if run is not None:
             record = ["s", supplier_id, item_id, stock, at.isoformat()]
             self._journal(json.dumps(record, ensure_ascii=False), run)
+
+    def _seller_cancelled_supplier_order(
+        self, state: OrderState, supplier_id: str, event: SupplierCancelResult, run: Run
+    ) -> None:
+        """Tell the trust model about a supplier order the seller's cancel took down: the
+        supplier's stock-out when it had reported the item sold out, else a withdrawal."""
+        if state.cancel_purpose is CancelPurpose.STOCK_OUT:
+            stock_out = SupplierCancelled(
+                ref=state.order.ref,
+                at=event.at,
+                supplier_id=supplier_id,
+                supplier_order_id=event.supplier_order_id,
+                reason=CancelReason.STOCK_OUT,
+                note="cancelled after the supplier's sold-out notice",
+            )
+            self._observe(stock_out, run, journal=True)
+        else:
+            self._withdraw(supplier_id, event.supplier_order_id, event.at, run)
 
     def _withdraw(
         self, supplier_id: str, supplier_order_id: str, at: datetime, run: Run | None
