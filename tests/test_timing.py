@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 
 import attrs
@@ -256,6 +257,93 @@ def test_higher_supplier_risk_never_makes_confirming_now_more_likely(
     riskier = attrs.evolve(context, trust=_riskier(context.trust, bump, tier_steps))
     if isinstance(decide_safely(policy, riskier), ConfirmNow):
         assert isinstance(decide_safely(policy, context), ConfirmNow)
+
+
+def _riskier_as_the_model_sees_it(
+    low: TrustAssessment, soon: float, after: float
+) -> TrustAssessment:
+    """More cancels, before and after the deadline, taken out of the orders that would have
+    shipped by it (as the trust model moves them), so the chance of tracking falls too."""
+    p_inv = max(0.0, low.p_invoice_by_deadline - soon - after)
+    p_soon = min(1.0 - p_inv, low.p_cancel_by_deadline + soon)
+    p_all = min(1.0 - p_inv, max(p_soon, low.cancel_eventually + soon + after))
+    p_cancel = min(1.0, low.p_cancel + soon + after)
+    return attrs.evolve(
+        low,
+        p_cancel=p_cancel,
+        p_cancel_upper=max(p_cancel, min(1.0, low.p_cancel_upper + soon + after)),
+        p_invoice_by_deadline=p_inv,
+        p_cancel_by_deadline=p_soon,
+        p_cancel_eventually=p_all,
+    )
+
+
+@given(st.sampled_from(ALL_POLICIES), contexts(), st.floats(0, 0.5), st.floats(0, 0.5))
+def test_more_cancels_before_or_after_the_deadline_never_make_confirming_now_more_likely(
+    policy: ConfirmationPolicy, context: DecisionContext, soon: float, after: float
+) -> None:
+    riskier = attrs.evolve(context, trust=_riskier_as_the_model_sees_it(context.trust, soon, after))
+    if isinstance(decide_safely(policy, riskier), ConfirmNow):
+        assert isinstance(decide_safely(policy, context), ConfirmNow)
+
+
+def _late_reporting_supplier() -> TrustModel:
+    """Ships in 5 business hours, except every sixth order: cancelled 80 business hours in."""
+    model = TrustModel()
+    start = datetime(2025, 6, 2, 9, 0, tzinfo=KST)
+    ref = OrderRef(market="coupang", order_id="1")
+    for i in range(60):
+        at = start + timedelta(hours=20 * i)
+        oid = f"o{i}"
+        model.observe(
+            SupplierOrderPlaced(
+                ref=ref, at=at, supplier_id="SLOW", supplier_order_id=oid, item_id="I", quantity=1
+            )
+        )
+        if i % 6 == 0:
+            cancelled = SupplierCancelled(
+                ref=ref,
+                at=DEFAULT_CALENDAR.add_business_hours(at, 80),
+                supplier_id="SLOW",
+                supplier_order_id=oid,
+                reason=CancelReason.STOCK_OUT,
+            )
+            model.observe(cancelled)
+        else:
+            shipped = SupplierInvoiced(
+                ref=ref,
+                at=DEFAULT_CALENDAR.add_business_hours(at, 5),
+                supplier_id="SLOW",
+                supplier_order_id=oid,
+                tracking=Tracking(courier="CJGLS", number=str(i)),
+            )
+            model.observe(shipped)
+    model.refit_population()
+    return model
+
+
+def test_a_supplier_that_reports_stock_outs_late_gets_no_easier_to_confirm_as_risk_grows() -> None:
+    model = _late_reporting_supplier()
+    now = datetime(2025, 7, 28, 10, 0, tzinfo=KST)
+    ship_by = now + timedelta(hours=40)
+    policy = ExpectedCost()
+    margins = []
+    for quantity in (1, 2, 4, 8, 12):  # larger orders: a higher cancel risk, mostly after ship_by
+        trust = model.assess("SLOW", quantity, now, ship_by, placed_at=now)
+        assert trust.cancel_eventually > 10 * trust.p_cancel_by_deadline
+        order = MarketOrder(
+            ref=OrderRef(market="coupang", order_id="1"),
+            lines=[OrderLine(sku="X", quantity=quantity, unit_price=20_000 // quantity)],
+            paid_at=now,
+            ship_by=ship_by,
+        )
+        context = attrs.evolve(
+            make_context(trust=trust, now=now, order=order), placed_at=now, alternates=1
+        )
+        costs = policy.costs(context)
+        margins.append(costs["cost_confirm"] - costs["cost_wait"])
+    # the case for waiting never shrinks as the risk grows (it used to, through the late term)
+    assert all(b >= a - 1e-6 for a, b in itertools.pairwise(margins))
 
 
 @given(st.sampled_from(ALL_POLICIES), contexts(), st.integers(0, 50), st.integers(0, 100))

@@ -882,6 +882,9 @@ def test_assessments_are_probabilities_with_the_upper_bound_above_the_mean(
         assert 0.0 <= p <= 1.0
     assert a.p_cancel_upper >= a.p_cancel
     assert a.p_invoice_by_deadline + a.p_cancel_by_deadline <= 1.0 + 1e-12
+    # a cancel at all is at least as likely as one by the deadline, and leaves room for tracking
+    assert a.p_cancel_eventually is not None
+    assert a.p_cancel_by_deadline <= a.p_cancel_eventually <= 1.0 - a.p_invoice_by_deadline + 1e-12
     if a.median_hours_to_invoice is not None and a.p90_hours_to_invoice is not None:
         assert a.median_hours_to_invoice <= a.p90_hours_to_invoice
 

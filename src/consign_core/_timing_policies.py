@@ -225,16 +225,23 @@ class ExpectedCostWeights:
 class ExpectedCost:
     """Confirm when the expected cost of confirming now is below the expected cost of waiting.
 
-    - cost of confirming now = P(fail) x penalty(headroom), where P(fail) = p + a x max(0,
-      upper - p), p = P(supplier cancels before the deadline | pending now), upper = the upper
-      bound of P(cancel) and a = ``uncertainty_aversion``: a failure after confirmation is a
-      seller-fault cancellation. P(fail) never falls when any risk figure rises;
-    - cost of waiting = P(fail) x P(still counted if unconfirmed) x penalty(headroom)
+    - cost of confirming now = (P(fail) + P(fail after)) x penalty(headroom)
+      + P(ships late) x late_shipment, where P(fail) = p + a x max(0, upper - p),
+      p = P(supplier cancels before the deadline | pending now), upper = the upper bound of
+      P(cancel), a = ``uncertainty_aversion``, P(fail after) = P(cancels after the deadline |
+      pending now) (from :attr:`~consign_core.trust.TrustAssessment.cancel_eventually`) and
+      P(ships late) = P(neither tracking nor a cancel by the deadline) - P(fail after): a
+      failure after confirmation is a seller-fault cancellation, whenever it comes;
+    - cost of waiting = (P(fail) x P(still counted if unconfirmed) + P(fail after) x C)
+      x penalty(headroom) + P(ships late) x late_shipment
       + delay_per_hour x expected hours to tracking
-      + P(buyer cancels while waiting) x lost sale
-      + P(no tracking and no cancel by the deadline) x late_shipment,
-      where P(still counted if unconfirmed) = ``alternate_failure`` ** alternates when the
-      market counts an unconfirmed stock-out cancel (the built-in profiles do), else 0.
+      + P(buyer cancels while waiting) x lost sale,
+      where P(still counted if unconfirmed) = ``alternate_failure`` ** alternates and C = 1 when
+      the market counts an unconfirmed stock-out cancel (the built-in profiles do), else both
+      are 0: a cancel after the deadline comes too late to reroute.
+
+    A late shipment costs the same either way and so never tips the choice; a higher risk of
+    a cancel, before or after the deadline, never makes confirming more attractive.
 
     Waiting therefore pays only when it lets the failure be absorbed honestly: by rerouting to an
     alternate supplier, or on a market that does not count it. With neither, the cancel costs
@@ -262,10 +269,15 @@ class ExpectedCost:
         until = last_safe_moment(context.order, self.margin)
         p_soon = trust.p_cancel_by_deadline
         p_fail = min(1.0, p_soon + w.uncertainty_aversion * max(0.0, trust.p_cancel_upper - p_soon))
+        # cancels expected after the deadline: seller-fault once confirmed; once unconfirmed too
+        # where the market counts them (too late to reroute either way)
+        p_fail_after = min(1.0 - p_fail, max(0.0, trust.cancel_eventually - p_soon))
         p_late = max(0.0, 1.0 - trust.p_invoice_by_deadline - trust.p_cancel_by_deadline)
+        p_ships_late = max(0.0, p_late - p_fail_after)  # late either way: priced on both sides
         p_counted_if_waiting = (
             w.alternate_failure**context.alternates if context.unconfirmed_cancel_counts else 0.0
         )
+        p_counted_after = 1.0 if context.unconfirmed_cancel_counts else 0.0
         horizon = max(0.0, (until - now).total_seconds() / 3600)
         elapsed = (
             0.0
@@ -278,18 +290,21 @@ class ExpectedCost:
         penalty = w.cancel_penalty(headroom.cancels_to_warning, headroom.cancels_to_sanction)
         lost_sale = w.lost_sale_fixed + w.lost_sale_margin * context.order.value
         p_buyer_cancel = 1.0 - math.exp(-w.buyer_cancel_per_hour * expected_wait)
-        confirm_cost = p_fail * penalty
+        late = p_ships_late * w.late_shipment
+        confirm_cost = (p_fail + p_fail_after) * penalty + late
         wait_cost = (
-            p_fail * p_counted_if_waiting * penalty
+            (p_fail * p_counted_if_waiting + p_fail_after * p_counted_after) * penalty
+            + late
             + w.delay_per_hour * expected_wait
             + p_buyer_cancel * lost_sale
-            + p_late * w.late_shipment
         )
         return {
             "p_fail": p_fail,
+            "p_fail_after_deadline": p_fail_after,
             "p_counted_if_waiting": p_counted_if_waiting,
             "alternates": float(context.alternates),
             "p_late": p_late,
+            "p_ships_late": p_ships_late,
             "expected_wait_hours": expected_wait,
             "penalty": penalty,
             "cost_confirm": confirm_cost,

@@ -1038,13 +1038,16 @@ class TrustModel:
             elapsed = max(elapsed, 0.0)
             horizon = bh(placed_at, deadline)
         p_inv = p_can = 0.0
-        if horizon > elapsed:
-            gs_t, gc_t = self._cdf2(cur, elapsed)
-            surv = (1.0 - p) * (1.0 - gs_t) + p * (1.0 - gc_t)
-            if surv > 1e-12:
+        p_all = p  # P(cancels at all | pending now): the mean until elapsed time says more
+        gs_t, gc_t = self._cdf2(cur, elapsed)
+        surv = (1.0 - p) * (1.0 - gs_t) + p * (1.0 - gc_t)
+        if surv > 1e-12:
+            p_all = min(1.0, max(0.0, p * (1.0 - gc_t) / surv))
+            if horizon > elapsed:
                 gs_d, gc_d = self._cdf2(cur, horizon)
                 p_inv = min(1.0, max(0.0, (1.0 - p) * (gs_d - gs_t) / surv))
                 p_can = min(1.0 - p_inv, max(0.0, p * (gc_d - gc_t) / surv))
+        p_all = min(1.0 - p_inv, max(p_can, p_all))
 
         # ---- tier and reason
         quarantined = sup is not None and sup.quarantined
@@ -1085,6 +1088,7 @@ class TrustModel:
             exceeded,
             reason,
             typical if typical > 1.0 else 1.0,
+            p_all,
         )
 
     def _reason_details(
@@ -1207,6 +1211,7 @@ _new = object.__new__
     _set_exceeded,
     _set_reason,
     _set_typical,
+    _set_eventually,
 ) = (TrustAssessment.__dict__[a.name].__set__ for a in attrs.fields(TrustAssessment))
 
 
@@ -1224,6 +1229,7 @@ def _assessment(  # noqa: PLR0917 - positional on the hot path of assess()
     exceeded: bool,  # noqa: FBT001
     reason: str,
     typical: float,
+    p_cancel_eventually: float,
 ) -> TrustAssessment:
     """Build an assessment whose invariants hold by construction, skipping the validators.
 
@@ -1244,6 +1250,7 @@ def _assessment(  # noqa: PLR0917 - positional on the hot path of assess()
     _set_exceeded(obj, exceeded)
     _set_reason(obj, reason)
     _set_typical(obj, typical)
+    _set_eventually(obj, p_cancel_eventually)
     return obj
 
 

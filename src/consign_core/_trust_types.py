@@ -324,6 +324,21 @@ def _upper_at_least_mean(
         fail(instance, attribute, value, f">= p_cancel ({instance.p_cancel!r})")
 
 
+def _eventually(instance: TrustAssessment, attribute: attrs.Attribute[Any], value: object) -> None:
+    probability(instance, attribute, value)
+    assert isinstance(value, int | float)  # noqa: S101 - narrowed by the check above
+    floor = instance.p_cancel_by_deadline
+    if value < floor - 1e-9:
+        fail(instance, attribute, value, f">= p_cancel_by_deadline ({floor!r})")
+    if value + instance.p_invoice_by_deadline > 1.0 + 1e-9:
+        fail(
+            instance,
+            attribute,
+            value,
+            f"<= 1 - p_invoice_by_deadline ({instance.p_invoice_by_deadline!r})",
+        )
+
+
 def _by_deadline_sum(
     instance: TrustAssessment, attribute: attrs.Attribute[Any], value: object
 ) -> None:
@@ -375,6 +390,18 @@ class TrustAssessment:
     (up to 38%)"."""
     typical_quantity: float | None = attrs.field(default=None, validator=optional(_number(1.0)))
     """The supplier's usual (decayed geometric-mean) fulfilled quantity, if known."""
+    p_cancel_eventually: float | None = attrs.field(default=None, validator=optional(_eventually))
+    """P(the supplier cancels at all, before or after the deadline | still pending now); at
+    least ``p_cancel_by_deadline``. The trust model always sets it; ``None`` (an assessment
+    built by hand) means nothing is known past the deadline: see :attr:`cancel_eventually`."""
+
+    @property
+    def cancel_eventually(self) -> float:
+        """:attr:`p_cancel_eventually`, or ``p_cancel_by_deadline`` without it (no cancels
+        counted after the deadline)."""
+        if self.p_cancel_eventually is not None:
+            return self.p_cancel_eventually
+        return self.p_cancel_by_deadline
 
 
 # --------------------------------------------------------------------------------------
