@@ -324,24 +324,10 @@ def _upper_at_least_mean(
         fail(instance, attribute, value, f">= p_cancel ({instance.p_cancel!r})")
 
 
-def _eventually(instance: TrustAssessment, attribute: attrs.Attribute[Any], value: object) -> None:
-    probability(instance, attribute, value)
-    assert isinstance(value, int | float)  # noqa: S101 - narrowed by the check above
-    floor = instance.p_cancel_by_deadline
-    if value < floor - 1e-9:
-        fail(instance, attribute, value, f">= p_cancel_by_deadline ({floor!r})")
-    if value + instance.p_invoice_by_deadline > 1.0 + 1e-9:
-        fail(
-            instance,
-            attribute,
-            value,
-            f"<= 1 - p_invoice_by_deadline ({instance.p_invoice_by_deadline!r})",
-        )
-
-
 def _by_deadline_sum(
     instance: TrustAssessment, attribute: attrs.Attribute[Any], value: object
 ) -> None:
+    """A probability that, with ``p_invoice_by_deadline``, sums to at most 1."""
     probability(instance, attribute, value)
     assert isinstance(value, int | float)  # noqa: S101 - narrowed by the check above
     if value + instance.p_invoice_by_deadline > 1.0 + 1e-9:
@@ -351,6 +337,14 @@ def _by_deadline_sum(
             value,
             f"<= 1 - p_invoice_by_deadline ({instance.p_invoice_by_deadline!r})",
         )
+
+
+def _eventually(instance: TrustAssessment, attribute: attrs.Attribute[Any], value: object) -> None:
+    """As :func:`_by_deadline_sum`, and at least ``p_cancel_by_deadline``."""
+    _by_deadline_sum(instance, attribute, value)
+    floor = instance.p_cancel_by_deadline
+    if value < floor - 1e-9:  # type: ignore[operator]  # a number: checked above
+        fail(instance, attribute, value, f">= p_cancel_by_deadline ({floor!r})")
 
 
 @attrs.frozen(kw_only=True)
