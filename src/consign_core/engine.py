@@ -638,7 +638,9 @@ class Engine:
             self._unknown_requests = since = {r: t for r, t in since.items() if r in unknown}
         now = run.now
         grace = self._settings.unknown_request_grace
-        if any(now - since.setdefault(ref, now) < grace for ref in unknown):
+        for ref in unknown:  # every one starts its grace when first seen
+            since.setdefault(ref, now)
+        if any(now - since[ref] < grace for ref in unknown):
             return False
         for ref in sorted(unknown, key=str):
             del since[ref]
