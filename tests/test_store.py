@@ -10,6 +10,8 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consign_core import _store_sqlite
 from consign_core import events as ev
@@ -207,6 +209,47 @@ def test_every_lifecycle_event_survives_the_journal_codec() -> None:
         assert decode_event(json.loads(encode_event(event))) == event
     with pytest.raises(StoreError, match="unknown journal event"):
         decode_event(["?", "coupang", "1", T0.isoformat()])
+
+
+_AWKWARD = st.text(min_size=1, max_size=12).filter(lambda t: t.strip() == t and t != "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    supplier_id=_AWKWARD,
+    supplier_order_id=_AWKWARD,
+    courier=_AWKWARD,
+    number=_AWKWARD,
+    stock=st.none() | st.integers(min_value=0, max_value=10**9),
+)
+def test_hand_assembled_journal_records_are_the_json_of_their_fields(
+    supplier_id: str, supplier_order_id: str, courier: str, number: str, stock: int | None
+) -> None:
+    # Quotes, backslashes, control characters and Hangul must come out as json.dumps writes them.
+    tracking = Tracking(courier=courier, number=number)
+    ref = ORDER.ref
+    head = [ref.market, ref.order_id, T0.isoformat()]
+    ids = {"supplier_id": supplier_id, "supplier_order_id": supplier_order_id}
+    cases = [
+        (
+            ev.SupplierOrderPlaced(
+                ref=ref, at=T0, **ids, item_id=number, quantity=3, reported_stock=stock
+            ),
+            ["O", *head, supplier_id, supplier_order_id, number, 3, stock],
+        ),
+        (ev.SupplierConfirmed(ref=ref, at=T0, **ids), ["C", *head, supplier_id, supplier_order_id]),
+        (
+            ev.SupplierInvoiced(ref=ref, at=T0, **ids, tracking=tracking),
+            ["I", *head, supplier_id, supplier_order_id, courier, number],
+        ),
+        (ev.MarketAcknowledged(ref=ref, at=T0), ["A", *head]),
+        (ev.InvoiceUploaded(ref=ref, at=T0, tracking=tracking), ["U", *head, courier, number]),
+        (ev.Delivered(ref=ref, at=T0), ["D", *head]),
+    ]
+    for event, fields in cases:
+        text = encode_event(event)
+        assert text == json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        assert decode_event(json.loads(text)) == event
 
 
 def test_an_unreadable_command_is_a_store_error() -> None:

@@ -122,7 +122,15 @@ class Run:
         return entry.entry_id in self._fresh
 
     def _settle(self, entry: OutboxEntry, status: OutboxStatus, result: str) -> None:
-        new = attrs.evolve(entry, status=status, result=result[:500], next_attempt_at=None)
+        new = OutboxEntry(  # not attrs.evolve: this runs for every command sent
+            entry_id=entry.entry_id,
+            command=entry.command,
+            status=status,
+            attempts=entry.attempts,
+            created_at=entry.created_at,
+            next_attempt_at=None,
+            result=result[:500],
+        )
         self.batch.outbox[entry.entry_id] = new
         self._pending.pop(entry.entry_id, None)
         self._fresh.discard(entry.entry_id)

@@ -508,12 +508,13 @@ class Engine:
         run.batch.outbox[entry.entry_id] = entry
         self._pending[entry.entry_id] = entry
         self._fresh.add(entry.entry_id)
-        logger.debug(
-            "order %s: %s recorded",
-            command.ref,
-            command.kind.value,
-            extra={"order_ref": str(command.ref)},
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "order %s: %s recorded",
+                command.ref,
+                command.kind.value,
+                extra={"order_ref": str(command.ref)},
+            )
 
     def _backoff(self, attempts: int, exc: AdapterError | None) -> timedelta:
         if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
@@ -555,9 +556,12 @@ class Engine:
                     continue
                 seen.add(order.ref)
                 out.append((order.ref, OrderPaid(order=order)))
-                logger.info(
-                    "order %s: paid, taking it in", order.ref, extra={"order_ref": str(order.ref)}
-                )
+                if logger.isEnabledFor(logging.INFO):
+                    logger.info(
+                        "order %s: paid, taking it in",
+                        order.ref,
+                        extra={"order_ref": str(order.ref)},
+                    )
             cursor = page.cursor or cursor
             self._set_cursor(_CURSOR_ORDERS, cursor, run)
             if not page.has_more:
