@@ -167,10 +167,11 @@ class InMemorySupplier:
 
     def get_orders(self, supplier_order_ids: Sequence[str]) -> Sequence[SupplierOrder]:
         """The current state of these orders."""
-        return self._call(
-            "get_orders",
-            lambda: [self._orders[i].order for i in supplier_order_ids if i in self._orders],
-        )
+        def read() -> list[SupplierOrder]:
+            entries = map(self._orders.get, supplier_order_ids)
+            return [entry.order for entry in entries if entry is not None]
+
+        return self._call("get_orders", read)
 
     def cancel_order(self, supplier_order_id: str, memo: str) -> SupplierCancelOutcome:
         """Ask to cancel an order."""
