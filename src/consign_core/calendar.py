@@ -135,6 +135,18 @@ def _to_penalty_kind(item: object) -> PenaltyKind:
         raise ValidationError(msg, field="suspended", value=item) from None
 
 
+def _kind_argument(kind: object, argument: str = "kind") -> PenaltyKind:
+    """``kind`` as a PenaltyKind (its string value is converted, as in Moratorium)."""
+    if isinstance(kind, PenaltyKind):
+        return kind
+    try:
+        return PenaltyKind(kind)
+    except ValueError:
+        allowed = ", ".join(member.value for member in PenaltyKind)
+        msg = f"{argument} must be a PenaltyKind ({allowed}), got {kind!r}"
+        raise ValidationError(msg, field=argument, value=kind) from None
+
+
 def _is_datetime(value: object) -> bool:
     return isinstance(value, datetime)
 
@@ -210,13 +222,19 @@ class Moratorium:
         """Whether ``day`` lies in the period and the moratorium applies to ``market``.
 
         A market-specific moratorium never matches ``market=None`` (an unspecified market):
-        only market-wide moratoria (``self.market is None``) do.
+        only market-wide moratoria (``self.market is None``) do. ``day`` must be a
+        :class:`~datetime.date` (use :func:`kst_date` for an instant).
         """
+        if type(day) is not date:
+            _check_plain_date(day, "day")
         return self.start <= day <= self.end and _market_matches(self.market, market)
 
-    def suspends(self, kind: PenaltyKind, day: date, market: str | None = None) -> bool:
-        """Whether a penalty of ``kind`` incurred on ``day`` in ``market`` is suspended."""
-        return kind in self.suspended and self.covers(day, market)
+    def suspends(self, kind: PenaltyKind | str, day: date, market: str | None = None) -> bool:
+        """Whether a penalty of ``kind`` incurred on ``day`` in ``market`` is suspended.
+
+        ``kind`` may be given by its value (``"late_shipment"``), as in the constructor.
+        """
+        return _kind_argument(kind) in self.suspended and self.covers(day, market)
 
 
 NAVER_CHUSEOK_2025: Final = Moratorium(
@@ -735,13 +753,14 @@ class BusinessCalendar:
         return tuple(m for m in self.moratoria if m.covers(day, market))
 
     def is_penalty_suspended(
-        self, kind: PenaltyKind, at: datetime, market: str | None = None
+        self, kind: PenaltyKind | str, at: datetime, market: str | None = None
     ) -> bool:
         """Whether a ``kind`` penalty incurred at the aware instant ``at`` is suspended.
 
         Uses the KST calendar date of ``at``; a naive ``at`` raises
-        :class:`~consign_core.errors.NaiveDatetimeError`.
+        :class:`~consign_core.errors.NaiveDatetimeError`. ``kind`` may be given by its value.
         """
+        kind = _kind_argument(kind)
         day = kst_date(at, "at")
         return any(m.suspends(kind, day, market) for m in self.moratoria)
 

@@ -70,7 +70,7 @@ from typing import Any, Final, cast
 import attrs
 
 from consign_core.calendar import DEFAULT_CALENDAR, KST, BusinessCalendar, require_aware
-from consign_core.errors import ConfigurationError, DomainError
+from consign_core.errors import ConfigurationError, DomainError, ValidationError
 from consign_core.events import (
     Delivered,
     Event,
@@ -119,7 +119,7 @@ _DAY: Final = 86_400_000_000
 _NEVER: Final = 1 << 62
 _START: Final = -(1 << 62)
 _MIN_DT: Final = datetime(1, 1, 2, tzinfo=KST)  # the clock before any event or query
-_MAX_DT: Final = datetime(9999, 12, 30, tzinfo=KST)  # "never" as a datetime
+_MIN_T: Final = (_MIN_DT - _EPOCH) // _US  # the same in ticks
 _ONE: Final = (1, 1, 1)
 _UNIT_INDEX: Final = {CountUnit.ORDER: 0, CountUnit.LINE: 1, CountUnit.UNIT: 2}
 _STATUS_BY_SEVERITY: Final = (MetricStatus.OK, MetricStatus.WARNING, MetricStatus.SANCTION)
@@ -277,7 +277,9 @@ class Headroom:
         """
         if self.cancels_to_warning is None and self.cancels_to_sanction is None:
             return f"seller-fault stock-out cancels cannot reach a {self.market_name} threshold now"
-        if self.status is MetricStatus.SANCTION:
+        if self.cancels_to_sanction == 0:
+            # not self.status: a metric such cancels cannot move (late shipments) may be the
+            # one in sanction, while the metrics that count them still have room
             return (
                 f"already at the sanction threshold of {self.market_name} "
                 f"{self.sanction_metric_title}"
@@ -703,6 +705,7 @@ class Ledger:
         "_metrics",
         "_next_business_day",
         "_now_dt",
+        "_now_t",
         "_orders",
         "_paid_q",
         "_profile",
@@ -712,7 +715,6 @@ class Ledger:
         "_version",
         "_waiting",
         "_wake",
-        "_wake_dt",
     )
 
     def __init__(
@@ -773,13 +775,16 @@ class Ledger:
         self._slack = max(self._retention // 4, _DAY // 24)
         self._heap: list[int] = []  # distinct booking times of pending checks
         self._buckets: dict[int, list[_Check]] = {}
+        # the clock: the time as given (for `now`) and in ticks; time order is checked on
+        # ticks, i.e. on instants (comparing two datetimes of one tzinfo compares wall times,
+        # which is wrong across a DST fold)
         self._now_dt = _MIN_DT
+        self._now_t: int = _MIN_T
         # _wake <= the earliest of: the next pending check, the next window expiry
         # (_expire_at) and the next order to forget (_forget_at); nothing to do before it.
         self._expire_at = _NEVER
         self._forget_at = _NEVER
         self._wake = _NEVER
-        self._wake_dt = _MAX_DT
         self._version = 0
         self._hr_version = -1
         self._hr_amounts: tuple[int, int, int] = _ONE
@@ -818,16 +823,16 @@ class Ledger:
         except TypeError:
             require_aware(value, argument)
             raise
-        if value >= self._wake_dt or value < self._now_dt:
-            self._catch_up(value, what)
+        if t >= self._wake or t < self._now_t:
+            self._catch_up(value, t, what)
         self._now_dt = value
+        self._now_t = t
         return t
 
-    def _catch_up(self, value: datetime, what: str) -> None:
-        """Reject a time before the clock, else run what is due at ``value``."""
-        if value < self._now_dt:
+    def _catch_up(self, value: datetime, t: int, what: str) -> None:
+        """Reject a time before the clock, else run what is due at ``value`` (``t`` ticks)."""
+        if t < self._now_t:
             raise _time_error(what, value, self._now_dt)
-        t: int = (value - _EPOCH) // _US
         heap = self._heap
         if heap and heap[0] <= t:
             self._run_checks(t)
@@ -841,14 +846,11 @@ class Ledger:
             self._version += 1
         if t >= self._forget_at:
             self._forget(t)
-        wake = min(heap[0] if heap else _NEVER, self._expire_at, self._forget_at)
-        self._wake = wake
-        self._wake_dt = _MAX_DT if wake >= _NEVER else _dt(wake)
+        self._wake = min(heap[0] if heap else _NEVER, self._expire_at, self._forget_at)
 
     def _lower_wake(self, t: int) -> None:
-        if t < self._wake:
+        if t < self._wake:  # noqa: PLR1730 - hot: cheaper than min()
             self._wake = t
-            self._wake_dt = _dt(t)
 
     def _run_checks(self, t: int) -> None:
         heap = self._heap
@@ -976,18 +978,24 @@ class Ledger:
         """Take one lifecycle event (in time order); see the module docs for what counts.
 
         Raises :class:`~consign_core.errors.DomainError` naming both times if ``event`` is
-        earlier than the ledger's clock.
+        earlier than the ledger's clock, and :class:`~consign_core.errors.ValidationError` if
+        it is not an event.
         """
         kind = _KINDS.get(type(event))
-        at = event.at
         try:
-            due = at >= self._wake_dt or at < self._now_dt
+            at = event.at
+        except AttributeError:
+            msg = f"event must be a lifecycle event (consign_core.events), got {event!r}"
+            raise ValidationError(msg, field="event", value=event) from None
+        try:
+            t: int = (at - _EPOCH) // _US
         except TypeError:
             require_aware(at, "event.at")
             raise
-        if due:
-            self._catch_up(at, type(event).__name__)
+        if t >= self._wake or t < self._now_t:
+            self._catch_up(at, t, type(event).__name__)
         self._now_dt = at
+        self._now_t = t
         if kind is None:
             return
         ref = event.ref
@@ -998,9 +1006,9 @@ class Ledger:
         if not ok:
             return
         if kind == _PAID:
-            self._on_paid(cast("OrderPaid", event).order, (at - _EPOCH) // _US)
+            self._on_paid(cast("OrderPaid", event).order, t)
         elif kind == _CANCELLED:
-            self._on_cancelled(cast("OrderCancelled", event), (at - _EPOCH) // _US)
+            self._on_cancelled(cast("OrderCancelled", event), t)
         else:  # a waybill upload, or a delivery (a shipment if no waybill was seen)
             rec = self._orders.get(ref.order_id)
             if (
@@ -1009,7 +1017,6 @@ class Ledger:
                 and (kind == _DELIVERED or not self._d_shipped)
             ):
                 return  # no effect whether or not the record is still remembered
-            t: int = (at - _EPOCH) // _US
             if rec is not None and rec.pending == 0:
                 rec = self._lookup(ref.order_id, t)
             if rec is None:
@@ -1083,24 +1090,31 @@ class Ledger:
 
     # ------------------------------------------------------------------ queries
 
-    def headroom(self, now: datetime, order: MarketOrder | None = None) -> Headroom:
+    def headroom(  # noqa: PLR0912 - hot: one flat loop
+        self, now: datetime, order: MarketOrder | None = None
+    ) -> Headroom:
         """How many more supplier stock-out cancels (seller fault) of orders like ``order``
         the seller can absorb before the first metric reaches warning / sanction.
 
         ``order=None`` means a 1-unit single-line order. O(number of metrics), a few
         microseconds; moves the clock to ``now``.
         """
-        try:
-            due = now >= self._wake_dt or now < self._now_dt
-        except TypeError:
-            require_aware(now, "now")
-            raise
-        if due:
-            self._catch_up(now, "now")
+        t: int
+        if now is self._now_dt:  # asked right after an event or query at this very instant
+            t = self._now_t
+        else:
+            try:
+                t = (now - _EPOCH) // _US
+            except TypeError:
+                require_aware(now, "now")
+                raise
+        if t >= self._wake or t < self._now_t:
+            self._catch_up(now, t, "now")
         self._now_dt = now
+        self._now_t = t
         amounts = _ONE if order is None else _amounts(order)
         group = self._g_stock
-        suspended = bool(group.ranges) and group.suspended((now - _EPOCH) // _US)
+        suspended = bool(group.ranges) and group.suspended(t)
         if (
             self._version == self._hr_version
             and suspended is self._hr_suspended
@@ -1179,6 +1193,7 @@ class Ledger:
         cancelled and repeats are skipped. Records nothing (only moves the clock to ``now``).
         """
         t = self._clock(now, "now", "now")
+        self._purge(t)  # as report(): orders_remembered is exact at ``now``
         group = self._g_stock
         suspended = group.suspended(t)
         extra: dict[int, tuple[int, int]] = {}
@@ -1255,7 +1270,8 @@ class Ledger:
     # ------------------------------------------------------------------ snapshots
 
     def snapshot(self) -> LedgerState:
-        """The full state; ``Ledger.from_snapshot(ledger.snapshot())`` continues identically."""
+        """The full state; ``Ledger.from_snapshot(ledger.snapshot(), calendar=ledger.calendar)``
+        continues identically (the calendar is not part of the state)."""
 
         def entries(q: deque[tuple[int, int]]) -> tuple[WindowEntry, ...]:
             return tuple(WindowEntry(at=_dt(t), amount=a) for t, a in q)
@@ -1304,10 +1320,17 @@ class Ledger:
         )
 
     @classmethod
-    def from_snapshot(
+    def from_snapshot(  # noqa: PLR0912 - checks and rebuilds every part of the state
         cls, state: LedgerState, *, calendar: BusinessCalendar = DEFAULT_CALENDAR
     ) -> Ledger:
-        """Rebuild a ledger from :meth:`snapshot` output (e.g. after a restart)."""
+        """Rebuild a ledger from :meth:`snapshot` output (e.g. after a restart).
+
+        The snapshot does not hold the calendar: pass the one the ledger was built with
+        (its closed days and moratoria decide bookings), else the default calendar is used.
+        """
+        if not isinstance(cast("object", state), LedgerState):
+            msg = f"state must be a LedgerState (from Ledger.snapshot()), got {state!r}"
+            raise ConfigurationError(msg)
         ledger = cls(state.profile, calendar=calendar)
         names = [m.spec.name for m in ledger._metrics]
         if [window.name for window in state.metrics] != names:
@@ -1363,7 +1386,8 @@ class Ledger:
             min(ledger._heap[0] if ledger._heap else _NEVER, ledger._expire_at, ledger._forget_at)
         )
         if state.now is not None:
-            ledger._now_dt = require_aware(state.now, "state.now")
+            ledger._now_t = _ticks(state.now, "state.now")
+            ledger._now_dt = state.now
         return ledger
 
 

@@ -244,6 +244,15 @@ def _enum_of(cls: type[enum.Enum]) -> Any:
     return check
 
 
+def _instance_of(cls: type[object]) -> Any:
+    # not attrs.validators.instance_of, which raises a bare TypeError
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            fail(instance, attribute, value, f"a {cls.__name__}")
+
+    return check
+
+
 def _tuple_of(cls: type[object]) -> Any:
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, tuple) or not all(isinstance(item, cls) for item in value):
@@ -550,14 +559,14 @@ class MetricSpec:
         default=Denominator.NONE, validator=_enum_of(Denominator)
     )
     """What rate conditions divide by; NONE for a plain count."""
-    window: Window = attrs.field(validator=attrs.validators.instance_of(Window))
+    window: Window = attrs.field(validator=_instance_of(Window))
     """The look-back window."""
     warning: Threshold | None = attrs.field(
-        default=None, validator=optional(attrs.validators.instance_of(Threshold))
+        default=None, validator=optional(_instance_of(Threshold))
     )
     """When the metric is in warning; ``None`` if the market has no such level."""
     sanction: Threshold | None = attrs.field(
-        default=None, validator=optional(attrs.validators.instance_of(Threshold))
+        default=None, validator=optional(_instance_of(Threshold))
     )
     """When the metric is in sanction; ``None`` if the market has no such level."""
     notes: str = attrs.field(default="", validator=_plain_str)
@@ -686,7 +695,7 @@ class RuleProfile:
         converter=_to_tuple, validator=_non_empty_tuple_of(MetricSpec)
     )
     """The metrics; names unique."""
-    ship_by: ShipByRule = attrs.field(validator=attrs.validators.instance_of(ShipByRule))
+    ship_by: ShipByRule = attrs.field(validator=_instance_of(ShipByRule))
     """The ship-by rule."""
     moratoria: tuple[Moratorium, ...] = attrs.field(
         default=(), converter=_to_tuple, validator=_tuple_of(Moratorium)
@@ -756,8 +765,10 @@ class RuleProfile:
         """A copy with metric ``name`` changed (as :func:`attrs.evolve`).
 
         Every changed field counts as confirmed by you: its UNCONFIRMED flag
-        (``metrics.<name>.<field>``) is removed.
+        (``metrics.<name>.<field>``) is removed. An unknown field raises
+        :class:`~consign_core.errors.ConfigurationError` naming it.
         """
+        _check_fields(MetricSpec, changes)
         metric = attrs.evolve(self.metric(name), **changes)
         metrics = tuple(metric if m.name == name else m for m in self.metrics)
         cleared = {f"metrics.{name}.{field}" for field in changes}
@@ -767,6 +778,7 @@ class RuleProfile:
 
     def with_ship_by(self, **changes: Any) -> RuleProfile:
         """A copy with the ship-by rule changed; the changed fields' flags are removed."""
+        _check_fields(ShipByRule, changes)
         cleared = {f"ship_by.{field}" for field in changes}
         return attrs.evolve(
             self,
@@ -781,6 +793,17 @@ class RuleProfile:
     def confirm(self, *paths: str) -> RuleProfile:
         """A copy with the UNCONFIRMED flags ``paths`` (and any under them) removed."""
         return attrs.evolve(self, unconfirmed=_drop_flags(self.unconfirmed, set(paths)))
+
+
+def _check_fields(cls: type[Any], changes: Mapping[str, object]) -> None:
+    known = [field.name for field in attrs.fields(cls)]
+    unknown = [name for name in changes if name not in known]
+    if unknown:
+        msg = (
+            f"{cls.__name__} has no field {', '.join(map(repr, unknown))}; "
+            f"known fields: {', '.join(known)}"
+        )
+        raise ConfigurationError(msg)
 
 
 def _drop_flags(flags: tuple[str, ...], cleared: set[str]) -> tuple[str, ...]:

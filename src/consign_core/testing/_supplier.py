@@ -167,6 +167,7 @@ class InMemorySupplier:
 
     def get_orders(self, supplier_order_ids: Sequence[str]) -> Sequence[SupplierOrder]:
         """The current state of these orders."""
+
         def read() -> list[SupplierOrder]:
             entries = map(self._orders.get, supplier_order_ids)
             return [entry.order for entry in entries if entry is not None]
