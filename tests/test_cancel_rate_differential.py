@@ -695,6 +695,21 @@ def test_snapshot_mid_stream_continues_identically(scenario: Scenario, data: st.
     assert restored.snapshot() == ledger.snapshot()
 
 
+@settings(max_examples=60)
+@given(scenarios(), st.data())
+def test_snapshot_data_is_the_unstructured_snapshot(scenario: Scenario, data: st.DataObject) -> None:
+    cut = data.draw(st.integers(0, len(scenario.events)))
+    ledger = Ledger(scenario.profile, calendar=scenario.calendar)
+    for event in scenario.events[:cut]:
+        ledger.observe(event)
+    if data.draw(st.booleans()):  # also after the clock moved past deadlines and windows
+        ledger.report(max([BASE, *(e.at for e in scenario.events)]) + timedelta(days=9))
+    fast = ledger.snapshot_data()
+    assert fast == unstructure(ledger.snapshot())
+    restored = Ledger.from_snapshot(structure(fast, LedgerState), calendar=scenario.calendar)
+    assert restored.snapshot() == ledger.snapshot()
+
+
 @settings(max_examples=80)
 @given(scenarios(), st.data())
 def test_project_equals_observing_the_cancellations(

@@ -93,6 +93,7 @@ from consign_core.rules import (
     Threshold,
     WindowKind,
 )
+from consign_core.serialization import unstructure
 
 
 __all__ = [
@@ -1318,6 +1319,70 @@ class Ledger:
                 for rec, stage, d in self._buckets[b]
             ),
         )
+
+    def snapshot_data(self) -> dict[str, Any]:
+        """:meth:`snapshot` as JSON-ready data: equal to ``unstructure(ledger.snapshot())``.
+
+        Built straight from the ledger's internals, without the intermediate value objects,
+        several times faster on a large ledger (the engine persists one every few thousand
+        events). Read it back with ``structure(data, LedgerState)``.
+        """
+        now = self.now
+        limit = _START
+        if now is not None:
+            t: int = (now - _EPOCH) // _US
+            self._purge(t)
+            limit = t - self._retention
+        iso: dict[int, str] = {}
+
+        def text(ticks: int) -> str:
+            found = iso.get(ticks)
+            if found is None:
+                found = iso[ticks] = _dt(ticks).isoformat()
+            return found
+
+        def entries(q: deque[tuple[int, int]]) -> list[dict[str, Any]]:
+            return [{"at": text(at), "amount": amount} for at, amount in q]
+
+        def ref_data(ref: OrderRef) -> dict[str, str]:
+            return {"market": ref.market, "order_id": ref.order_id}
+
+        orders = [
+            {
+                "ref": ref_data(rec.ref),
+                "paid_at": text(rec.paid),
+                "ship_by": text(rec.deadline),
+                "lines": rec.amounts[1],
+                "units": rec.amounts[2],
+                "shipped_at": None if rec.shipped is None else text(rec.shipped),
+                "cancelled_at": None if rec.cancelled is None else text(rec.cancelled),
+                "pending_checks": rec.pending,
+                "aged": rec.paid <= limit,
+            }
+            for rec in self._orders.values()
+        ]
+        pending = []
+        for b in sorted(self._buckets):
+            at = text(b)
+            pending += [
+                {"at": at, "stage": stage, "deadline": text(d), "ref": ref_data(rec.ref)}
+                for rec, stage, d in self._buckets[b]
+            ]
+        return {
+            "profile": unstructure(self._profile),
+            "now": None if now is None else now.isoformat(),
+            "metrics": [
+                {
+                    "name": m.spec.name,
+                    "numerator": entries(m.num),
+                    "suspended": entries(m.sus),
+                    "denominator": entries(m.den),
+                }
+                for m in self._metrics
+            ],
+            "orders": orders,
+            "pending": pending,
+        }
 
     @classmethod
     def from_snapshot(  # noqa: PLR0912 - checks and rebuilds every part of the state

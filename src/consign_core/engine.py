@@ -860,7 +860,7 @@ class Engine:
     def _snapshot(self, run: Run) -> None:
         data = {
             "trust": unstructure(self._trust.snapshot()),
-            "ledger": unstructure(self._ledger.snapshot()),
+            "ledger": self._ledger.snapshot_data(),
             "stock": [[s, i, n] for (s, i), n in sorted(self._stock.items())],
         }
         run.batch.snapshots[_SNAPSHOT] = (self._last_seq, data)
