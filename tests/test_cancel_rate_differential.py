@@ -697,7 +697,9 @@ def test_snapshot_mid_stream_continues_identically(scenario: Scenario, data: st.
 
 @settings(max_examples=60)
 @given(scenarios(), st.data())
-def test_snapshot_data_is_the_unstructured_snapshot(scenario: Scenario, data: st.DataObject) -> None:
+def test_snapshot_data_is_the_unstructured_snapshot(
+    scenario: Scenario, data: st.DataObject
+) -> None:
     cut = data.draw(st.integers(0, len(scenario.events)))
     ledger = Ledger(scenario.profile, calendar=scenario.calendar)
     for event in scenario.events[:cut]:

@@ -142,6 +142,26 @@ def test_a_negative_supplier_poll_cadence_is_refused_naming_the_field() -> None:
         EngineSettings(supplier_poll_every=-HOUR)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("safety_margin", -HOUR),
+        ("safety_margin", 4),
+        ("retry_base", -HOUR),
+        ("retry_cap", "30m"),
+        ("unconfirmed_supplier_cancel_fault", "seller"),
+        ("reroute_after_confirmation", "no"),
+        ("notify_delays", 1),
+    ],
+)
+def test_engine_settings_of_the_wrong_kind_are_refused_naming_the_field(
+    field: str, value: object
+) -> None:
+    # A negative safety margin would let an unconfirmed order wait past its ship-by deadline.
+    with pytest.raises(ValidationError, match=field):
+        EngineSettings(**{field: value})
+
+
 def test_a_supplier_stock_out_before_confirmation_reroutes_to_the_alternate() -> None:
     w = World("await-invoice")
     ref = w.add("1")

@@ -16,6 +16,7 @@ from consign_core._timing_types import (
     DecisionContext,
     Escalate,
     WaitForInvoice,
+    instance_of,
     last_safe_moment,
 )
 from consign_core._validators import fail, finite_float, int_at_least, probability
@@ -164,6 +165,12 @@ class TrustThreshold:
                 numbers=numbers,
             )
         until = last_safe_moment(context.order, self.margin)
+        if context.now >= until:
+            return Escalate(
+                reason=f"{why_wait}; no tracking yet and the deadline is near: "
+                "a person must decide",
+                numbers=numbers,
+            )
         return WaitForInvoice(
             until=until,
             recheck_at=min(until, context.now + self.recheck_every),
@@ -254,7 +261,9 @@ class ExpectedCost:
     """
 
     name: ClassVar[str] = "expected-cost"
-    weights: ExpectedCostWeights = attrs.field(factory=ExpectedCostWeights)
+    weights: ExpectedCostWeights = attrs.field(
+        factory=ExpectedCostWeights, validator=instance_of(ExpectedCostWeights)
+    )
     """The prices."""
     recheck_every: timedelta = attrs.field(default=timedelta(hours=6), validator=_positive_delta)
     """How often a waiting order is priced again."""
@@ -364,7 +373,10 @@ def make_policy(name: str, **params: Any) -> ConfirmationPolicy:
 
     Raises :class:`~consign_core.errors.ConfigurationError` for an unknown name or parameter.
     """
-    cls = _POLICIES.get(name)
+    try:
+        cls = _POLICIES.get(name)
+    except TypeError:  # not even hashable
+        cls = None
     if cls is None:
         msg = f"unknown policy {name!r}; choose one of: {', '.join(DEFAULT_POLICY_NAMES)}"
         raise ConfigurationError(msg)

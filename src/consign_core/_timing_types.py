@@ -5,12 +5,21 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
-from consign_core._validators import aware_datetime, fail, int_at_least, non_empty_str
+from consign_core._trust_types import check_instance
+from consign_core._validators import (
+    Validator,
+    aware_datetime,
+    fail,
+    int_at_least,
+    member_of,
+    non_empty_str,
+)
 from consign_core.cancel_rate import Headroom
+from consign_core.errors import ValidationError
 from consign_core.model import MarketOrder
 from consign_core.rules import RuleProfile
 from consign_core.trust import TrustAssessment, TrustTier
@@ -42,6 +51,18 @@ class SupplierOrderState(enum.Enum):
     """The supplier registered a waybill (운송장)."""
     CANCELLED = "cancelled"
     """The supplier cancelled it."""
+
+
+def instance_of(cls: type) -> Validator:
+    """Require an instance of ``cls`` (a :class:`ValidationError` naming the field, not attrs'
+    ``TypeError``)."""
+    expected = f"a {cls.__name__}"
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            fail(instance, attribute, value, expected)
+
+    return check
 
 
 def _numbers(value: Mapping[str, float] | None) -> dict[str, float]:
@@ -102,24 +123,26 @@ Decision: TypeAlias = ConfirmNow | WaitForInvoice | Escalate
 class DecisionContext:
     """Everything a policy may look at to decide one order. Pure data: no clock, no I/O."""
 
-    order: MarketOrder
+    order: MarketOrder = attrs.field(validator=instance_of(MarketOrder))
     """The market order (lines, quantity, value, ``paid_at``, ``ship_by``)."""
     now: datetime = attrs.field(validator=aware_datetime)
     """The decision time."""
-    trust: TrustAssessment
+    trust: TrustAssessment = attrs.field(validator=instance_of(TrustAssessment))
     """The trust model's assessment of this order's supplier for this quantity and deadline."""
-    headroom: Headroom
+    headroom: Headroom = attrs.field(validator=instance_of(Headroom))
     """How many more seller-fault cancels like this order the seller can absorb."""
-    profile: RuleProfile
+    profile: RuleProfile = attrs.field(validator=instance_of(RuleProfile))
     """The market's rule profile."""
-    supplier_state: SupplierOrderState = SupplierOrderState.PLACED
+    supplier_state: SupplierOrderState = attrs.field(
+        default=SupplierOrderState.PLACED, validator=member_of(SupplierOrderState)
+    )
     """The supplier order's state."""
     placed_at: datetime | None = attrs.field(default=None)
     """When the supplier order was placed (``None`` if not yet)."""
     alternates: int = attrs.field(default=0, validator=int_at_least(0))
     """Alternate supplier sources the workflow would still try if this supplier fails while the
     order is unconfirmed, and would not try once it is confirmed (0 when it reroutes either way)."""
-    unconfirmed_cancel_counts: bool = True
+    unconfirmed_cancel_counts: bool = attrs.field(default=True, validator=instance_of(bool))
     """Whether a supplier failure before confirmation, with no alternate left, still ends in a
     cancellation that the market counts against the seller. It does on the built-in profiles
     when the seller cancels (the reason stays ``stock_out``; Coupang counts stock-outs whoever
@@ -158,9 +181,23 @@ MIN_RECHECK = timedelta(minutes=5)
 """The shortest interval between two re-asks of the same order (guards against busy loops)."""
 
 
+_NO_TIME = timedelta(0)
+
+
 def last_safe_moment(order: MarketOrder, margin: timedelta = DEFAULT_SAFETY_MARGIN) -> datetime:
-    """The last moment an order may stay unconfirmed: ``ship_by - margin`` (not before paid_at)."""
+    """The last moment an order may stay unconfirmed: ``ship_by - margin`` (not before paid_at).
+
+    ``margin`` must be a timedelta >= 0 (a negative one would let a wait run past the
+    deadline): anything else raises :class:`~consign_core.errors.ValidationError`.
+    """
+    _check_margin(margin)
     return max(order.paid_at, order.ship_by - margin)
+
+
+def _check_margin(margin: object) -> None:
+    if not isinstance(margin, timedelta) or margin < _NO_TIME:
+        msg = f"margin must be a timedelta >= 0, got {margin!r}"
+        raise ValidationError(msg, field="margin", value=margin)
 
 
 def decide_safely(
@@ -179,6 +216,8 @@ def decide_safely(
     4. A wait never outlasts the last safe moment before the deadline; at or after that moment an
        order that is still unconfirmed is escalated to a person, never silently left to go late.
     """
+    check_instance(context, DecisionContext, "context")
+    safe_until = last_safe_moment(context.order, margin)  # checks margin first
     state = context.supplier_state
     trust = context.trust
     if state is SupplierOrderState.INVOICED:
@@ -188,7 +227,6 @@ def decide_safely(
             reason=f"{trust.supplier_id} cancelled the supplier order; reroute or cancel",
         )
     decision = policy.decide(context)
-    safe_until = last_safe_moment(context.order, margin)
     blocked = trust.tier is TrustTier.QUARANTINED or trust.stock_exceeded
     if isinstance(decision, ConfirmNow) and blocked:
         why = (

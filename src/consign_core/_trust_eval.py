@@ -15,7 +15,7 @@ from datetime import datetime
 import attrs
 
 from consign_core._trust_model import TrustModel
-from consign_core._trust_types import TrustTier, check_int, is_probability
+from consign_core._trust_types import TrustTier, check_instance, check_int, is_probability
 from consign_core._validators import aware_datetime, int_at_least, non_empty_str, probability
 from consign_core.errors import InsufficientHistoryError, ValidationError
 from consign_core.events import (
@@ -83,7 +83,7 @@ def score_predictions(
     and :class:`~consign_core.errors.InsufficientHistoryError` for no predictions at all.
     """
     check_int(bins, "bins", 1)
-    if not 0.0 < eps < 0.5:
+    if not is_probability(eps) or not 0.0 < eps < 0.5:
         msg = f"eps must be in (0, 0.5), got {eps!r}"
         raise ValidationError(msg, field="eps", value=eps)
     count = [0] * bins
@@ -92,7 +92,12 @@ def score_predictions(
     n = 0
     brier = 0.0
     loss = 0.0
-    for p, happened in predictions:
+    for pair in predictions:
+        try:
+            p, happened = pair
+        except (TypeError, ValueError):
+            msg = f"a prediction must be a (probability, happened) pair, got {pair!r}"
+            raise ValidationError(msg, field="predictions", value=pair) from None
         if not is_probability(p):
             msg = f"a prediction must be a probability in [0, 1], got {p!r}"
             raise ValidationError(msg, field="predictions", value=p)
@@ -192,6 +197,7 @@ def predict_online(
     automatic population refits, exactly as in production.
     """
     trust = TrustModel() if model is None else model
+    check_instance(trust, TrustModel, "model")
     for supplier in suppliers:
         trust.register_supplier(supplier)
     rows: list[dict[str, object]] = []

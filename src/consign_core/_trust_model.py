@@ -78,6 +78,8 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _LN2: Final = math.log(2.0)
 _REBASE_EXPONENT: Final = 40.0
 """Scaled counts are re-based once their scale factor reaches e**40 (about 58 half-lives)."""
+_MAX_LOG_MULT: Final = 700.0
+"""Cap of a quantity odds multiplier's log (exp overflows past 709; no real order gets near)."""
 _STOCK_OUT: Final = CancelReason.STOCK_OUT
 _DEFAULT_CONFIG: Final = TrustConfig()
 _QUARANTINED: Final = TrustTier.QUARANTINED
@@ -301,6 +303,7 @@ class TrustModel:
         self._log_factor = math.log(config.quantity_ordinary_factor)
         floor = min(config.stock_exceeded_floor, 1.0 - 1e-9)
         self._floor_odds = floor / (1.0 - floor)
+        self._stock_age = config.stock_report_max_age_days * 24.0
         self._z2 = self._z * self._z
         self._h0s, self._h0c = default_hazards(config, self._edges)
         self._exact_clock = type(calendar) is BusinessCalendar
@@ -385,8 +388,10 @@ class TrustModel:
         if sup.fresh.pop(supplier_order_id, None) is None:
             self._unindex(sup, p)
         self._n_pending -= 1
-        sup.lz[j] += self._scale(sup, t)
-        self._pop.lz[j] += self._pop_scale(t)
+        w = self._scale(sup, t)  # first: a re-base replaces the count lists
+        sup.lz[j] += w
+        w = self._pop_scale(t)
+        self._pop.lz[j] += w
         sup.lead_n += 1
         self._remember(sup, supplier_order_id, resolved=False)
         sup.ver += 1
@@ -469,6 +474,10 @@ class TrustModel:
         if stock is not None:
             self._set_stock(sup, ev.item_id, stock, at, t)
             exceeded = q > stock
+        elif sup.stock:  # a report given with report_stock(): as assess() would check it
+            report = sup.stock.get(ev.item_id)
+            if report is not None and t - report[2] <= self._stock_age:
+                exceeded = q > report[0]
         p = _Pending(at, t, q, ev.item_id, exceeded)
         pending[oid] = p
         if t <= sup.ztb:  # a late order, placed by the bucket the counts were taken at
@@ -529,7 +538,7 @@ class TrustModel:
                 mq = self._mq * w  # the pseudo-orders, in the supplier's scaled units
                 x = log_q - (sup.qls + mq * pop.logq) / (sup.qw + mq) - self._log_factor
                 if x > 0.0:
-                    mult = math.exp(pop.k * x)
+                    mult = math.exp(min(pop.k * x, _MAX_LOG_MULT))
                     if sup.prior_ver != pop.ver:
                         self._prior(sup)
                     lp = math.log((sup.a0 * w + sup.c) / (sup.b0 * w + sup.k))
@@ -838,8 +847,10 @@ class TrustModel:
                     if sup.fresh.pop(oid, None) is None:
                         self._unindex(sup, p)
                     self._n_pending -= 1
-                    sup.lz[last] += self._scale(sup, now_h)
-                    pop.lz[last] += self._pop_scale(now_h)
+                    w = self._scale(sup, now_h)  # first: a re-base replaces sup.lz
+                    sup.lz[last] += w
+                    w = self._pop_scale(now_h)
+                    pop.lz[last] += w
                     dz[last] += 1.0
                     sup.lead_n += 1
                     self._remember(sup, oid, resolved=False)
@@ -973,6 +984,8 @@ class TrustModel:
             _check_aware(deadline, "deadline")
         if placed_at is not None and (type(placed_at) is not datetime or placed_at.tzinfo is None):
             _check_aware(placed_at, "placed_at")
+        if item_id is not None and (type(item_id) is not str or not item_id):
+            check_id(item_id, "item_id")
         cfg = self._cfg
         pop = self._pop
         sup = self._sups.get(supplier_id)
@@ -1007,7 +1020,7 @@ class TrustModel:
         # ---- quantity: odds x (q / (factor * usual)) ** k above the ordinary band; stock
         x = math.log(quantity) - log_typ - self._log_factor if quantity > 1 else 0.0
         if x > 0.0:
-            mult = math.exp(pop.k * x)
+            mult = math.exp(min(pop.k * x, _MAX_LOG_MULT))
             p = mult * p / (1.0 - p + mult * p)
             upper = mult * upper / (1.0 - upper + mult * upper)
         stock = -1

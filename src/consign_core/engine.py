@@ -36,7 +36,7 @@ import attrs
 from consign_core._engine_exec import Run, as_adapter_error, execute
 from consign_core._store_codec import decode_event, encode_event
 from consign_core._timing_types import DEFAULT_SAFETY_MARGIN, ConfirmationPolicy
-from consign_core._validators import fail, int_at_least
+from consign_core._validators import fail, int_at_least, member_of
 from consign_core._workflow_step import step
 from consign_core._workflow_types import (
     DEFAULT_TEMPLATES,
@@ -112,17 +112,26 @@ def _non_negative_delta(instance: object, attribute: attrs.Attribute[Any], value
         fail(instance, attribute, value, "a timedelta >= 0")
 
 
+def _is_bool(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, bool):
+        fail(instance, attribute, value, "True or False")
+
+
 @attrs.frozen(kw_only=True)
 class EngineSettings:
     """Tuning knobs of the :class:`Engine` (defaults suit one seller polling every minute)."""
 
-    reroute_after_confirmation: bool = False
+    reroute_after_confirmation: bool = attrs.field(default=False, validator=_is_bool)
     """Try alternate suppliers after confirmation too (default: cancel, seller fault)."""
-    unconfirmed_supplier_cancel_fault: CancelFault = CancelFault.SELLER
+    unconfirmed_supplier_cancel_fault: CancelFault = attrs.field(
+        default=CancelFault.SELLER, validator=member_of(CancelFault)
+    )
     """Fault recorded when a supplier failure cancels an unconfirmed order."""
-    safety_margin: timedelta = DEFAULT_SAFETY_MARGIN
+    safety_margin: timedelta = attrs.field(
+        default=DEFAULT_SAFETY_MARGIN, validator=_non_negative_delta
+    )
     """Untracked orders are escalated at ``ship_by - safety_margin``."""
-    notify_delays: bool = True
+    notify_delays: bool = attrs.field(default=True, validator=_is_bool)
     """Send the buyer the delay notice (배송 지연 안내) at that moment."""
     max_rounds: int = attrs.field(default=8, validator=int_at_least(1))
     """Most send-and-feed rounds per run (intake -> place -> acknowledge -> upload is 3)."""
@@ -145,9 +154,11 @@ class EngineSettings:
     the engine makes about ``N / supplier_poll_batch`` calls per ``supplier_poll_every``. The
     price is latency: tracking is seen up to this much later (orders taken in are asked about
     on the next run; after a restart every open order is)."""
-    retry_base: timedelta = timedelta(seconds=30)
+    retry_base: timedelta = attrs.field(
+        default=timedelta(seconds=30), validator=_non_negative_delta
+    )
     """First back-off after a timeout or 5xx; doubles per attempt."""
-    retry_cap: timedelta = timedelta(minutes=30)
+    retry_cap: timedelta = attrs.field(default=timedelta(minutes=30), validator=_non_negative_delta)
     """Longest back-off."""
     snapshot_every: int = attrs.field(default=50_000, validator=int_at_least(1))
     """Write the trust / ledger snapshot (and prune the journal) after at least this many
