@@ -25,7 +25,13 @@ from consign_core.engine import Engine, EngineSettings
 from consign_core.rules import COUPANG
 from consign_core.store import SQLiteStore
 from consign_core.testing import T0, InMemoryMarket, InMemorySupplier, SupplierBehaviour, make_order
-from consign_core.timing import ConfirmationPolicy, Decision, DecisionContext, make_policy
+from consign_core.timing import (
+    ConfirmationPolicy,
+    Decision,
+    DecisionContext,
+    make_policy,
+    watches_supplier_confirmation,
+)
 
 
 class _Counting:
@@ -34,6 +40,7 @@ class _Counting:
     def __init__(self, policy: ConfirmationPolicy) -> None:
         self.policy = policy
         self.name = policy.name
+        self.watches_supplier_confirmation = watches_supplier_confirmation(policy)
         self.calls = 0
 
     def decide(self, context: DecisionContext) -> Decision:

@@ -20,7 +20,18 @@ from consign_core.ports import MarketOrderStatus, OutboxStatus
 from consign_core.rules import COUPANG, NAVER
 from consign_core.store import InMemoryStore
 from consign_core.testing import T0, Fate, Faults, InMemoryMarket, InMemorySupplier, make_order
-from consign_core.timing import make_policy
+from consign_core.timing import (
+    DEFAULT_POLICY_NAMES,
+    ConfirmationPolicy,
+    ConfirmNow,
+    Decision,
+    DecisionContext,
+    SupplierOrderState,
+    WaitForInvoice,
+    last_safe_moment,
+    make_policy,
+    watches_supplier_confirmation,
+)
 from consign_core.workflow import (
     DELAY_NOTICE,
     STOCK_OUT_NOTICE,
@@ -40,7 +51,7 @@ class World:
 
     def __init__(
         self,
-        policy: str = "confirm-immediately",
+        policy: str | ConfirmationPolicy = "confirm-immediately",
         *,
         market: InMemoryMarket | None = None,
         supplier: InMemorySupplier | None = None,
@@ -50,7 +61,7 @@ class World:
         self.market = market or InMemoryMarket()
         self.supplier = supplier or InMemorySupplier()
         self.store = store or InMemoryStore()
-        self.policy = policy
+        self.policy: str | ConfirmationPolicy = policy
         self.engine_kwargs = engine_kwargs
         self.now = T0
         self.escalations: list[tuple[OrderRef, str]] = []
@@ -63,7 +74,7 @@ class World:
             self.market,
             self.supplier,
             self.store,
-            policy=make_policy(self.policy),
+            policy=make_policy(self.policy) if isinstance(self.policy, str) else self.policy,
             profile=COUPANG,
             on_escalate=lambda state, reason: self.escalations.append((state.order.ref, reason)),
             **kwargs,  # type: ignore[arg-type]
@@ -160,6 +171,57 @@ def test_engine_settings_of_the_wrong_kind_are_refused_naming_the_field(
     # A negative safety margin would let an unconfirmed order wait past its ship-by deadline.
     with pytest.raises(ValidationError, match=field):
         EngineSettings(**{field: value})
+
+
+class ConfirmWhenTheSupplierConfirms:
+    """A custom policy acting on the supplier's own confirmation (no opt-out attribute)."""
+
+    name = "confirm-when-the-supplier-confirms"
+
+    def decide(self, context: DecisionContext) -> Decision:
+        if context.supplier_state is SupplierOrderState.CONFIRMED:
+            return ConfirmNow(reason="the supplier confirmed")
+        safe = last_safe_moment(context.order)
+        return WaitForInvoice(until=safe, recheck_at=safe, reason="wait for the supplier")
+
+
+def test_a_custom_policy_is_asked_again_the_moment_the_supplier_confirms() -> None:
+    w = World(ConfirmWhenTheSupplierConfirms())
+    ref = w.add("1")
+    w.run()
+    assert w.market.order_status(ref) is MarketOrderStatus.PAID
+    w.run(1.0)  # the supplier confirmed after an hour; its tracking comes after 20
+    assert w.market.order_status(ref) is MarketOrderStatus.ACKNOWLEDGED
+
+
+def test_built_in_policies_are_not_asked_again_when_the_supplier_confirms() -> None:
+    for name in DEFAULT_POLICY_NAMES:
+        assert watches_supplier_confirmation(make_policy(name)) is False
+    assert watches_supplier_confirmation(ConfirmWhenTheSupplierConfirms()) is True
+    asked: list[SupplierOrderState] = []
+
+    class Counting:
+        name = "counting"
+        watches_supplier_confirmation = False
+
+        def decide(self, context: DecisionContext) -> Decision:
+            asked.append(context.supplier_state)
+            safe = last_safe_moment(context.order)
+            return WaitForInvoice(until=safe, recheck_at=safe, reason="wait")
+
+    w = World(Counting())
+    w.add("1")
+    w.run()
+    w.run(2.0)  # the supplier confirmed meanwhile
+    assert asked == [SupplierOrderState.PLACED]
+
+
+def test_a_policy_whose_confirmation_flag_is_not_a_bool_is_refused() -> None:
+    class Odd(ConfirmWhenTheSupplierConfirms):
+        watches_supplier_confirmation = "no"
+
+    with pytest.raises(ValidationError, match="watches_supplier_confirmation"):
+        World(Odd())
 
 
 def test_a_supplier_stock_out_before_confirmation_reroutes_to_the_alternate() -> None:

@@ -250,6 +250,29 @@ def test_the_supplier_accepting_the_order_asks_the_policy_again() -> None:
     assert kinds(commands) == [Acknowledge]
 
 
+def test_a_policy_that_does_not_watch_supplier_confirmation_is_not_asked_again() -> None:
+    asked: list[SupplierOrderState] = []
+
+    def decide(
+        _o: MarketOrder, _n: datetime, _s: str, _i: str, state: SupplierOrderState, *_: object
+    ) -> Decision:
+        asked.append(state)
+        return WaitForInvoice(until=T0 + 9 * HOUR, recheck_at=T0 + 3 * HOUR, reason="w")
+
+    flow = Flow(decide, reask_on_supplier_confirmation=False)
+    flow.paid()
+    flow.placed()
+    commands = flow.feed(
+        SupplierConfirmed(ref=flow.ref, at=T0, supplier_id="S1", supplier_order_id="D1")
+    )
+    assert commands == ()
+    assert asked == [SupplierOrderState.PLACED]  # once, at placement
+    assert flow.s.supplier_state is SupplierOrderState.CONFIRMED  # still recorded
+    assert flow.s.wake_at == T0 + 3 * HOUR  # the recheck it asked for stands
+    flow.feed(WakeUp(ref=flow.ref, at=T0 + 3 * HOUR), at=T0 + 3 * HOUR)
+    assert asked == [SupplierOrderState.PLACED, SupplierOrderState.CONFIRMED]
+
+
 def test_a_known_stock_out_at_intake_skips_to_the_alternate_supplier() -> None:
     flow = Flow(stock={("S1", "I1"): 0})
     place = flow.paid()[0]

@@ -75,6 +75,8 @@ class ConfirmImmediately:
     """Baseline: confirm every order the moment it arrives (what most sellers do today)."""
 
     name: ClassVar[str] = "confirm-immediately"
+    watches_supplier_confirmation: ClassVar[bool] = False
+    """Its decisions do not depend on the supplier confirming: no re-ask when it does."""
 
     def decide(self, context: DecisionContext) -> Decision:
         """Always :class:`ConfirmNow`."""
@@ -91,6 +93,8 @@ class AwaitInvoice:
     """Baseline: confirm when tracking arrives, or at the last safe moment before the deadline."""
 
     name: ClassVar[str] = "await-invoice"
+    watches_supplier_confirmation: ClassVar[bool] = False
+    """Its decisions do not depend on the supplier confirming: no re-ask when it does."""
     margin: timedelta = attrs.field(default=DEFAULT_SAFETY_MARGIN, validator=_positive_delta)
     """How long before the ship-by deadline waiting stops."""
 
@@ -124,6 +128,8 @@ class TrustThreshold:
     """
 
     name: ClassVar[str] = "trust-threshold"
+    watches_supplier_confirmation: ClassVar[bool] = False
+    """Its decisions do not depend on the supplier confirming: no re-ask when it does."""
     max_cancel_upper: float = attrs.field(default=0.05, validator=probability)
     """Confirm at once only if the upper bound of P(cancel) is at most this."""
     group_quantity: int = attrs.field(default=10, validator=int_at_least(1))
@@ -261,6 +267,8 @@ class ExpectedCost:
     """
 
     name: ClassVar[str] = "expected-cost"
+    watches_supplier_confirmation: ClassVar[bool] = False
+    """Its decisions do not depend on the supplier confirming: no re-ask when it does."""
     weights: ExpectedCostWeights = attrs.field(
         factory=ExpectedCostWeights, validator=instance_of(ExpectedCostWeights)
     )

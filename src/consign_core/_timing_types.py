@@ -161,6 +161,13 @@ class ConfirmationPolicy(Protocol):
     Implementations must be deterministic (same context, same decision) and must not read
     the clock. Call policies through :func:`decide_safely`, which enforces the safety rules
     that hold for every policy.
+
+    A waiting order is asked about again at the decision's ``recheck_at`` and whenever news
+    about it arrives. One piece of news is optional to act on: the supplier confirming its
+    order (``supplier_state`` going from ``PLACED`` to ``CONFIRMED``). A policy whose decisions
+    never depend on that may say so with a class attribute ``watches_supplier_confirmation =
+    False``, and the workflow then skips that re-ask (see
+    :func:`watches_supplier_confirmation`); without the attribute it is re-asked.
     """
 
     @property
@@ -171,6 +178,20 @@ class ConfirmationPolicy(Protocol):
     def decide(self, context: DecisionContext) -> Decision:
         """Decide what to do with ``context.order`` at ``context.now``."""
         ...
+
+
+def watches_supplier_confirmation(policy: object) -> bool:
+    """Whether ``policy`` wants to be asked again when the supplier confirms an order.
+
+    Reads the policy's optional ``watches_supplier_confirmation`` attribute (``True`` when it
+    has none, so custom policies keep being re-asked); anything but a bool there raises
+    :class:`~consign_core.errors.ValidationError`.
+    """
+    value = getattr(policy, "watches_supplier_confirmation", True)
+    if not isinstance(value, bool):
+        msg = f"watches_supplier_confirmation must be True or False, got {value!r}"
+        raise ValidationError(msg, field="watches_supplier_confirmation", value=value)
+    return value
 
 
 DEFAULT_SAFETY_MARGIN = timedelta(hours=4)

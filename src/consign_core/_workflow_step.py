@@ -457,7 +457,10 @@ def _on_supplier_confirmed(
 ) -> StepResult:
     if event.supplier_order_id != state.supplier_order_id or state.supplier_state is not _S.PLACED:
         return _same(state)
-    return _decide(state._replace(supplier_state=_S.CONFIRMED), ctx)
+    confirmed = state._replace(supplier_state=_S.CONFIRMED)
+    if not ctx.reask_on_supplier_confirmation:
+        return _same(confirmed)  # the policy's next look stays at its recheck time
+    return _decide(confirmed, ctx)
 
 
 def _on_invoiced(  # noqa: PLR0911 - one early return per transition

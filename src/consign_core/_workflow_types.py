@@ -795,6 +795,10 @@ class WorkflowContext:
     """An unconfirmed, untracked order is escalated at ``ship_by - safety_margin``."""
     notify_delays: bool = True
     """Send the delay notice (배송 지연 안내) when an order reaches that moment untracked."""
+    reask_on_supplier_confirmation: bool = True
+    """Ask the policy again when the supplier confirms its order. Set it from the policy with
+    :func:`~consign_core.timing.watches_supplier_confirmation` (the built-in policies do not
+    watch it, so re-asking them then would only repeat their last answer)."""
     market_couriers: frozenset[str] = attrs.field(init=False)
     """The market courier codes (values of ``courier_map``); derived."""
 

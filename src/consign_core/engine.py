@@ -87,7 +87,7 @@ from consign_core.model import (
 from consign_core.ports import BuyerMessenger, MarketPort, OutboxEntry, Store, SupplierPort
 from consign_core.rules import RuleProfile
 from consign_core.serialization import structure, unstructure
-from consign_core.timing import SupplierOrderState
+from consign_core.timing import SupplierOrderState, watches_supplier_confirmation
 from consign_core.trust import TrustConfig, TrustModel, TrustState
 from consign_core.workflow import make_decider, sources_from
 
@@ -239,6 +239,7 @@ class Engine:
         self._supplier = supplier
         self._store = store
         self._policy = policy
+        self._reask_on_confirmation = watches_supplier_confirmation(policy)
         self._profile = profile
         self._sources: dict[str, tuple[SupplierSource, ...]] = sources_from(sources)
         self._calendar = calendar
@@ -937,6 +938,7 @@ class Engine:
             reroute_after_confirmation=self._settings.reroute_after_confirmation,
             safety_margin=self._settings.safety_margin,
             notify_delays=self._settings.notify_delays,
+            reask_on_supplier_confirmation=self._reask_on_confirmation,
         )
         self._loaded = True
         self._loaded_once = True

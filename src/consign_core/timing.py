@@ -36,6 +36,7 @@ from consign_core._timing_types import (
     WaitForInvoice,
     decide_safely,
     last_safe_moment,
+    watches_supplier_confirmation,
 )
 
 
@@ -57,4 +58,5 @@ __all__ = [
     "last_safe_moment",
     "make_policy",
     "policy_names",
+    "watches_supplier_confirmation",
 ]
