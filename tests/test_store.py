@@ -252,6 +252,37 @@ def test_hand_assembled_journal_records_are_the_json_of_their_fields(
         assert decode_event(json.loads(text)) == event
 
 
+@settings(max_examples=60, deadline=None)
+@given(supplier_id=_AWKWARD, key=_AWKWARD, courier=_AWKWARD, number=_AWKWARD)
+def test_hand_assembled_commands_are_the_json_of_their_fields(
+    supplier_id: str, key: str, courier: str, number: str
+) -> None:
+    ref = ORDER.ref
+    head = [ref.market, ref.order_id]
+    cases: list[tuple[Command, list[object]]] = [
+        (Acknowledge(ref=ref), head),
+        (
+            PlaceSupplierOrder(
+                ref=ref,
+                supplier_id=supplier_id,
+                item_id=number,
+                quantity=7,
+                idempotency_key=key,
+                attempt=2,
+            ),
+            [*head, supplier_id, number, 7, key, 2],
+        ),
+        (
+            UploadInvoice(ref=ref, tracking=Tracking(courier=courier, number=number)),
+            [*head, courier, number],
+        ),
+    ]
+    for command, fields in cases:
+        text = encode_command(command)
+        assert text == json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        assert decode_command(command.kind.value, text) == command
+
+
 def test_an_unreadable_command_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="unreadable"):
         decode_command("acknowledge", "{}")

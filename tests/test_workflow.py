@@ -1029,3 +1029,16 @@ def test_a_refused_stop_with_no_tracking_reaches_a_person_by_the_deadline() -> N
     commands = f.feed(WakeUp(ref=f.ref, at=f.s.wake_at), at=f.s.wake_at)
     assert any(isinstance(c, EscalateOrder) for c in commands)
     assert f.s.escalation is not None
+
+
+def test_replacing_order_state_fields_matches_the_named_tuple_contract() -> None:
+    state = OrderState(order=make_order("1001"))
+    changed = state._replace(attempt=2, supplier_id="S1", wake_at=T0)
+    assert type(changed) is OrderState
+    assert changed == tuple(  # what collections.namedtuple's own _replace would give
+        {"attempt": 2, "supplier_id": "S1", "wake_at": T0}.get(name, value)
+        for name, value in zip(OrderState._fields, state, strict=True)
+    )
+    assert state.attempt == 0  # the original is untouched
+    with pytest.raises(ValueError, match="unexpected field names: \\['nope'\\]"):
+        state._replace(attempt=3, nope=1)

@@ -328,6 +328,24 @@ class OrderState(NamedTuple):
 
 _NO_OPEN_SUPPLIER_ORDER = frozenset({SupplierOrderState.NOT_PLACED, SupplierOrderState.CANCELLED})
 
+_STATE_INDEX: dict[str, int] = {name: i for i, name in enumerate(OrderState._fields)}
+
+
+def _replace_state(self: OrderState, **changes: Any) -> OrderState:
+    """``OrderState._replace``, about twice as fast as the generated one (which pops every
+    field name from the keywords): the workflow replaces a few fields on every step."""
+    values = list(self)
+    try:
+        for name, value in changes.items():
+            values[_STATE_INDEX[name]] = value
+    except KeyError:
+        msg = f"Got unexpected field names: {[n for n in changes if n not in _STATE_INDEX]!r}"
+        raise ValueError(msg) from None
+    return tuple.__new__(OrderState, values)
+
+
+setattr(OrderState, "_replace", _replace_state)  # noqa: B010 - NamedTuple forbids defining it
+
 
 def idempotency_key(ref: OrderRef, attempt: int) -> str:
     """The supplier-order reference for ``ref``'s ``attempt``: deterministic, so a restart after
