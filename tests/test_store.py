@@ -22,6 +22,7 @@ from consign_core._store_codec import (
     encode_command,
     encode_event,
     encode_state,
+    ref_key,
 )
 from consign_core.engine import Engine
 from consign_core.errors import StoreError
@@ -299,7 +300,7 @@ def test_sqlite_uses_wal_and_a_schema_version(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     mode = sqlite3.connect(tmp_path / "s.db").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.schema_version == SCHEMA_VERSION == 3
     store.close()
 
 
@@ -404,3 +405,92 @@ def test_an_engine_on_sqlite_resumes_after_a_restart(tmp_path: Path) -> None:
     assert market.duplicate_acknowledgements == 0
     assert opened[-1].size_bytes() > 0
     opened[-1].close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    fold_rows=st.integers(min_value=1, max_value=6),
+    batches=st.lists(
+        st.lists(st.tuples(st.integers(min_value=0, max_value=5), st.booleans()), max_size=4),
+        max_size=8,
+    ),
+    reopen_at=st.integers(min_value=0, max_value=8),
+)
+def test_the_order_state_log_answers_like_the_in_memory_store_before_and_after_folding(
+    tmp_path_factory: pytest.TempPathFactory,
+    fold_rows: int,
+    batches: list[list[tuple[int, bool]]],
+    reopen_at: int,
+) -> None:
+    path = tmp_path_factory.mktemp("log") / "s.db"
+    sqlite = SQLiteStore(path)
+    sqlite.fold_rows = fold_rows
+    memory = InMemoryStore()
+    refs = [make_order(f"{i:04d}").ref for i in range(6)]
+    version = 0
+    for n, changes in enumerate(batches):
+        if n == reopen_at:  # the log index is read back from the file
+            sqlite.close()
+            sqlite = SQLiteStore(path)
+            sqlite.fold_rows = fold_rows
+        batch = StoreBatch()
+        for i, done in changes:
+            version += 1
+            state = shipped(f"{i:04d}") if done else placed(f"{i:04d}")
+            batch.states[refs[i]] = state._replace(last_reason=f"v{version}")
+        for store in (sqlite, memory):
+            store.commit(batch)
+        assert sqlite.load_active() == sorted(memory.load_active(), key=lambda s: s.ref.order_id)
+        assert [sqlite.get_order(r) for r in refs] == [memory.get_order(r) for r in refs]
+        assert sqlite.known(refs) == memory.known(refs)
+    sqlite.checkpoint()  # folds whatever is left
+    assert [sqlite.get_order(r) for r in refs] == [memory.get_order(r) for r in refs]
+    sqlite.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT COUNT(*) FROM order_log").fetchone() == (0,)
+    db.close()
+
+
+def test_a_failed_write_keeps_the_last_committed_state_of_an_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: placed()}
+    store.commit(batch)
+
+    def broken(command: object) -> str:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(_store_sqlite, "encode_command", broken)
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: placed()._replace(last_reason="never committed")}
+    batch.outbox = {1: entry(1)}
+    with pytest.raises(StoreError, match="cannot write"):
+        store.commit(batch)
+    assert store.get_order(ORDER.ref) == placed()
+    assert store.load_active() == [placed()]
+    store.close()
+
+
+def test_a_version_2_file_keeps_its_order_states_after_migrating(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    db = sqlite3.connect(path)
+    for step in _store_sqlite.MIGRATIONS[:2]:
+        step(db)
+    db.execute("PRAGMA user_version=2")
+    db.execute(
+        "INSERT INTO orders (ref, active, state) VALUES (?, 1, ?)",
+        (ref_key(ORDER.ref), encode_state(placed())),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.load_active() == [placed()]
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: shipped("1001")}
+    store.commit(batch)
+    assert store.load_active() == []
+    assert store.get_order(ORDER.ref) == shipped("1001")
+    store.close()

@@ -35,6 +35,10 @@ _STATUS_CODE = {OutboxStatus.PENDING: 0, OutboxStatus.DONE: 1, OutboxStatus.FAIL
 _CODE_STATUS = {code: status for status, code in _STATUS_CODE.items()}
 
 
+_Logged = tuple[list[tuple[int, str, int, str]], bool]
+"""The rows a commit appends to the order-state log, and whether it folded the log."""
+
+
 def _is_new(entry: OutboxEntry) -> bool:
     """A new entry is pending and never attempted; every later version of it is an update."""
     return entry.status is OutboxStatus.PENDING and entry.attempts == 0
@@ -79,7 +83,15 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+def _v3(db: sqlite3.Connection) -> None:
+    """The order-state log: new states are appended, then folded into ``orders`` in batches."""
+    db.execute(
+        "CREATE TABLE order_log (seq INTEGER PRIMARY KEY, ref TEXT NOT NULL,"
+        " active INTEGER NOT NULL, state TEXT NOT NULL)"
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 """Schema steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -97,12 +109,24 @@ class SQLiteStore:
       step by step (each step in its own transaction); a newer file is refused with
       :class:`~consign_core.errors.StoreError`.
     - One engine (one process) per file; the store does not arbitrate between writers.
+    - Order states are appended to a log (``order_log``) and folded into the ``orders`` table
+      once the log holds :attr:`fold_rows` rows (and on :meth:`checkpoint`), in the same
+      transaction as the commit that fills it. Appending touches a few pages per commit where
+      updating each order's row in place touched one page per order; the store keeps the
+      log's index (order -> latest row) in memory, read back when the file is opened.
     """
+
+    fold_rows: int = 20_000
+    """Fold the order-state log into ``orders`` once it holds this many rows."""
 
     def __init__(self, path: str | PathLike[str], *, durable: bool = False) -> None:
         """Open (or create) the store at ``path``."""
         self._path = Path(path)
         self._orders = OrderCache()
+        # the order-state log: ref key -> (seq, active) of its latest row; rows; last seq
+        self._log: dict[str, tuple[int, int]] = {}
+        self._log_rows = 0
+        self._log_seq = 0
         try:
             self._db = sqlite3.connect(self._path, isolation_level=None)
             if self.schema_version == 0:
@@ -114,9 +138,21 @@ class SQLiteStore:
             self._db.execute("PRAGMA cache_size=-32000")  # 32 MB of page cache
             self._db.execute("PRAGMA wal_autocheckpoint=4000")  # pages (~16 MB) between checkpoints
             self._migrate()
+            self._read_log()
         except sqlite3.Error as exc:
             msg = f"cannot open the store at {self._path}: {exc}"
             raise StoreError(msg) from exc
+
+    def _read_log(self) -> None:
+        log: dict[str, tuple[int, int]] = {}
+        rows = 0
+        seq = 0
+        for seq, key, active in self._db.execute(
+            "SELECT seq, ref, active FROM order_log ORDER BY seq"
+        ):
+            log[key] = (seq, active)
+            rows += 1
+        self._log, self._log_rows, self._log_seq = log, rows, seq
 
     @property
     def path(self) -> Path:
@@ -151,20 +187,37 @@ class SQLiteStore:
     # ------------------------------------------------------------------ reads
 
     def load_active(self) -> list[OrderState]:
-        """Every non-terminal (or escalated) order state."""
-        rows = self._query("SELECT state FROM orders WHERE active = 1")
-        return [decode_state(text) for (text,) in rows]
+        """Every non-terminal (or escalated) order state, in order-reference order."""
+        log = self._log
+        texts = {
+            key: text
+            for key, text in self._query("SELECT ref, state FROM orders WHERE active = 1")
+            if key not in log  # a newer state is in the log
+        }
+        if log:
+            texts.update(
+                self._query(
+                    "SELECT ref, state FROM order_log WHERE active = 1 AND seq IN"
+                    " (SELECT MAX(seq) FROM order_log GROUP BY ref)"
+                )
+            )
+        return [decode_state(texts[key]) for key in sorted(texts)]
 
     def get_order(self, ref: OrderRef) -> OrderState | None:
         """One order's state."""
-        rows = self._query("SELECT state FROM orders WHERE ref = ?", (ref_key(ref),))
+        key = ref_key(ref)
+        latest = self._log.get(key)
+        if latest is not None:
+            rows = self._query("SELECT state FROM order_log WHERE seq = ?", (latest[0],))
+        else:
+            rows = self._query("SELECT state FROM orders WHERE ref = ?", (key,))
         return decode_state(rows[0][0]) if rows else None
 
     def known(self, refs: Iterable[OrderRef]) -> set[OrderRef]:
         """The subset of ``refs`` with a stored state."""
         by_key = {ref_key(ref): ref for ref in refs}
-        found: set[OrderRef] = set()
-        keys = list(by_key)
+        found = {ref for key, ref in by_key.items() if key in self._log}
+        keys = [key for key in by_key if key not in self._log]
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -249,8 +302,33 @@ class SQLiteStore:
         return self._path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the main file (``PRAGMA wal_checkpoint(TRUNCATE)``)."""
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """Fold the order-state log into ``orders``, then the WAL into the main file
+        (``PRAGMA wal_checkpoint(TRUNCATE)``)."""
+        try:
+            if self._log_rows:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._fold(self._db)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+                self._log, self._log_rows = {}, 0
+                self._db.executescript("PRAGMA incremental_vacuum;")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            msg = f"cannot write to the store at {self._path}: {exc}"
+            raise StoreError(msg) from exc
+
+    @staticmethod
+    def _fold(db: sqlite3.Connection) -> None:
+        """Move each order's latest logged state into ``orders``; empty the log."""
+        db.execute(
+            "INSERT INTO orders (ref, active, state) SELECT ref, active, state FROM order_log"
+            " WHERE seq IN (SELECT MAX(seq) FROM order_log GROUP BY ref) ORDER BY ref"
+            " ON CONFLICT (ref) DO UPDATE SET active = excluded.active, state = excluded.state"
+        )
+        db.execute("DELETE FROM order_log")
 
     # ------------------------------------------------------------------ writes
 
@@ -262,11 +340,13 @@ class SQLiteStore:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                self._write(db, batch)
+                logged = self._write(db, batch)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            if logged is not None:  # the log index follows what was committed
+                self._logged(*logged)
             if batch.prune_journal_through is not None:
                 # Hand the pruned journal's pages back to the file system. (A plain execute()
                 # frees a single page; executescript() runs the pragma to completion.)
@@ -275,17 +355,8 @@ class SQLiteStore:
             msg = f"cannot write to the store at {self._path}: {exc}"
             raise StoreError(msg) from exc
 
-    def _write(self, db: sqlite3.Connection, batch: StoreBatch) -> None:
-        if batch.states:
-            cache = self._orders
-            db.executemany(
-                "INSERT INTO orders (ref, active, state) VALUES (?, ?, ?) ON CONFLICT (ref)"
-                " DO UPDATE SET active = excluded.active, state = excluded.state",
-                [
-                    (ref_key(ref), int(not state.is_terminal), encode_state(state, cache))
-                    for ref, state in batch.states.items()
-                ],
-            )
+    def _write(self, db: sqlite3.Connection, batch: StoreBatch) -> _Logged | None:
+        logged = self._append_states(db, batch) if batch.states else None
         if batch.outbox:
             entries = batch.outbox.values()
             new = [e for e in entries if _is_new(e)]
@@ -338,6 +409,33 @@ class SQLiteStore:
             )
         if batch.prune_journal_through is not None:
             db.execute("DELETE FROM journal WHERE seq <= ?", (batch.prune_journal_through,))
+        return logged
+
+    def _append_states(self, db: sqlite3.Connection, batch: StoreBatch) -> _Logged:
+        """Append the batch's states to the log (folding it when full); the new log index
+        takes effect only once the transaction commits."""
+        cache = self._orders
+        seq = self._log_seq
+        rows = []
+        for ref, state in batch.states.items():
+            seq += 1
+            rows.append((seq, ref_key(ref), int(not state.is_terminal), encode_state(state, cache)))
+        db.executemany("INSERT INTO order_log (seq, ref, active, state) VALUES (?, ?, ?, ?)", rows)
+        folded = self._log_rows + len(rows) >= self.fold_rows
+        if folded:
+            self._fold(db)
+        return rows, folded
+
+    def _logged(self, rows: list[tuple[int, str, int, str]], folded: bool) -> None:  # noqa: FBT001
+        """Update the in-memory log index after a commit that appended ``rows``."""
+        self._log_seq = rows[-1][0]
+        if folded:
+            self._log, self._log_rows = {}, 0
+            return
+        log = self._log
+        for seq, key, active, _ in rows:
+            log[key] = (seq, active)
+        self._log_rows += len(rows)
 
     def close(self) -> None:
         """Close the database."""
