@@ -123,6 +123,17 @@ def _market(instance: object, attribute: attrs.Attribute[Any], value: object) ->
         fail(instance, attribute, value, f"a built-in market ({exc})")
 
 
+def _instance_of(cls: type) -> Any:
+    """Require an instance of ``cls`` (a ValidationError naming the field, not attrs' TypeError)."""
+    expected = f"a {cls.__name__}"
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            fail(instance, attribute, value, expected)
+
+    return check
+
+
 def _tuple(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(value)
@@ -160,7 +171,9 @@ class SupplierType:
     cancel_sigma: float = attrs.field(default=0.8, validator=_non_negative)
     """Log-normal sigma of the time to the supplier's cancel."""
     stock_out_share: float = attrs.field(default=0.85, validator=probability)
-    """Share of the supplier's cancels that are stock-outs (품절); the rest are ``OTHER``."""
+    """Share of the supplier's cancels that are stock-outs (품절); the rest are ``OTHER``. A cancel
+    caused by the order's size (above the reported stock, or one a 1-unit order would have
+    survived) is always a stock-out."""
 
 
 @attrs.frozen(kw_only=True)
@@ -277,7 +290,7 @@ class Scenario:
 
     name: str = attrs.field(validator=non_empty_str)
     """Short name, e.g. ``"default"``."""
-    description: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    description: str = attrs.field(default="", validator=_instance_of(str))
     """One paragraph: what the scenario is for."""
     market: str = attrs.field(default="coupang", validator=_market)
     """The market whose built-in rule profile applies (``coupang``, ``naver``, ...)."""
@@ -330,25 +343,27 @@ class Scenario:
     """Order volume on public holidays relative to weekdays."""
     place_delay_minutes: float = attrs.field(default=5.0, validator=_non_negative)
     """Minutes from payment (or a supplier's cancel) to the supplier order being placed."""
-    buyer: BuyerModel = attrs.field(
-        factory=BuyerModel, validator=attrs.validators.instance_of(BuyerModel)
-    )
+    buyer: BuyerModel = attrs.field(factory=BuyerModel, validator=_instance_of(BuyerModel))
     """How buyers react to waiting."""
-    person: PersonModel = attrs.field(
-        factory=PersonModel, validator=attrs.validators.instance_of(PersonModel)
-    )
+    person: PersonModel = attrs.field(factory=PersonModel, validator=_instance_of(PersonModel))
     """Who handles escalations, and what one costs."""
-    reroute_after_confirmation: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool)
-    )
+    reroute_after_confirmation: bool = attrs.field(default=False, validator=_instance_of(bool))
     """Let the workflow try alternates after confirmation too (its default: no)."""
     calendar: BusinessCalendar = attrs.field(
-        default=DEFAULT_CALENDAR, validator=attrs.validators.instance_of(BusinessCalendar)
+        default=DEFAULT_CALENDAR, validator=_instance_of(BusinessCalendar)
     )
     """Business days and hours for deadlines and supplier lead times."""
 
     def evolve(self, **changes: Any) -> Scenario:
-        """A copy with ``changes`` applied (validated)."""
+        """A copy with ``changes`` applied (validated; an unknown field is a ConfigurationError)."""
+        known = attrs.fields_dict(type(self))
+        unknown = [name for name in changes if name not in known]
+        if unknown:
+            msg = (
+                f"Scenario has no field {', '.join(map(repr, unknown))}; "
+                f"known fields: {', '.join(known)}"
+            )
+            raise ConfigurationError(msg)
         return attrs.evolve(self, **changes)
 
     @property
@@ -750,17 +765,25 @@ def outcome_of(  # noqa: PLR0917 - the engine's hot path
     scenario: Scenario,
 ) -> tuple[bool, datetime, CancelReason]:
     """The hidden outcome of a supplier order: (cancelled?, when, cancel reason)."""
-    p = world_supplier.cancel_probability(placed_us, quantity, scenario.quantity_exponent)
-    if quantity > draws.reported_stock:
+    exponent = scenario.quantity_exponent
+    p = world_supplier.cancel_probability(placed_us, quantity, exponent)
+    exceeded = quantity > draws.reported_stock
+    if exceeded:
         p = max(p, scenario.stock_exceeded_cancel_rate)
-    cancelled = draws.u_cancel < p
+    u_cancel = draws.u_cancel
+    cancelled = u_cancel < p
     if cancelled:
         hours = world_supplier.time_to_cancel * math.exp(
             world_supplier.time_to_cancel_sigma * draws.z_time
         )
+        # A cancel caused by the order's size is a stock-out, whatever the reason draw: an
+        # order above the reported stock, or one that an order of one unit would have
+        # survived (the quantity multiplies the odds of a stock-out). Never OTHER for those.
         reason = (
             CancelReason.STOCK_OUT
-            if draws.u_reason < world_supplier.stock_out_share
+            if exceeded
+            or draws.u_reason < world_supplier.stock_out_share
+            or u_cancel >= world_supplier.cancel_probability(placed_us, 1, exponent)
             else CancelReason.OTHER
         )
     else:

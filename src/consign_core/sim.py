@@ -199,14 +199,34 @@ def _jsonable(value: Any) -> Any:
 def _policy(
     policy: str | ConfirmationPolicy, params: Mapping[str, Any] | None
 ) -> tuple[ConfirmationPolicy, str, dict[str, Any]]:
+    _check_params(params)
     if isinstance(policy, str):
         built = make_policy(policy, **dict(params or {}))
         return built, policy, {str(k): _jsonable(v) for k, v in (params or {}).items()}
     if params:
         msg = "params are only accepted with a policy name, not a policy object"
         raise ConfigurationError(msg)
+    if not isinstance(getattr(policy, "name", None), str) or not callable(
+        getattr(policy, "decide", None)
+    ):
+        msg = f"policy must be a policy name or a ConfirmationPolicy, got {policy!r}"
+        raise ConfigurationError(msg)
     shown = _jsonable(policy) if attrs.has(type(policy)) else {}
     return policy, str(policy.name), shown if isinstance(shown, dict) else {}
+
+
+def _check_params(params: object) -> None:
+    if params is not None and (
+        not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params)
+    ):
+        msg = f"params must be a mapping of parameter names to values, got {params!r}"
+        raise ConfigurationError(msg)
+
+
+def _check_weights(weights: object) -> None:
+    if weights is not None and not isinstance(weights, ExpectedCostWeights):
+        msg = f"weights must be ExpectedCostWeights or None, got {weights!r}"
+        raise ConfigurationError(msg)
 
 
 def _check_run(seed: object, orders: object) -> None:
@@ -235,6 +255,7 @@ def _run(
         msg = f"scenario must be a Scenario or a scenario name, got {scenario!r}"
         raise ConfigurationError(msg)
     _check_run(seed, orders)
+    _check_weights(weights)
     built, name, shown = _policy(policy, params)
     world = build_world(chosen, seed, orders)
     trust = TrustModel(trust_config or TrustConfig(), calendar=chosen.calendar)
@@ -390,16 +411,27 @@ def compare_policies(
     :func:`consign_core.sweep.run_sweep`; ``progress(done, total)`` then counts finished runs,
     otherwise orders of the current run. Results are the same either way.
     """
-    chosen = get_scenario(scenario) if isinstance(scenario, str) else scenario
+    given: object = get_scenario(scenario) if isinstance(scenario, str) else scenario
+    if not isinstance(given, Scenario):
+        msg = f"scenario must be a Scenario or a scenario name, got {scenario!r}"
+        raise ConfigurationError(msg)
+    chosen = given
     if not policies:
         msg = "give at least one policy"
         raise ConfigurationError(msg)
     for name in policies:
         make_policy(name)  # fail early on a bad name
-    seeds = tuple(seeds)
+    policies = tuple(dict.fromkeys(policies))  # each once, in the order asked
+    try:
+        seeds = tuple(dict.fromkeys(seeds))
+    except TypeError:
+        msg = f"seeds must be a sequence of ints, got {seeds!r}"
+        raise ConfigurationError(msg) from None
     if not seeds:
         msg = "give at least one seed"
         raise ConfigurationError(msg)
+    for seed in seeds:
+        _check_run(seed, orders)  # fail before any run, not after the first ones
     if executor is not None:
         from consign_core.sweep import SweepSpec, run_sweep
 

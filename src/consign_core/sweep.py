@@ -27,6 +27,7 @@ import attrs
 from consign_core._sim_results import PolicyResult
 from consign_core._sim_world import Scenario
 from consign_core._validators import fail, int_at_least, non_empty_str
+from consign_core.errors import ConfigurationError
 from consign_core.sim import DEFAULT_ORDERS, get_scenario, simulate
 from consign_core.timing import ExpectedCostWeights, make_policy
 
@@ -38,8 +39,13 @@ def _to_scenario(value: Scenario | str) -> Scenario:
     return get_scenario(value) if isinstance(value, str) else value
 
 
-def _params(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    return dict(value or {})
+def _params(value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        msg = f"SweepSpec.params must be a mapping of parameter names to values, got {value!r}"
+        raise ConfigurationError(msg)
+    return dict(value)
 
 
 def _check_seed(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -49,6 +55,16 @@ def _check_seed(instance: object, attribute: attrs.Attribute[Any], value: object
 
 def _check_policy(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     non_empty_str(instance, attribute, value)
+
+
+def _check_scenario(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Scenario):
+        fail(instance, attribute, value, "a Scenario or a scenario name")
+
+
+def _check_weights(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, ExpectedCostWeights):
+        fail(instance, attribute, value, "ExpectedCostWeights or None")
 
 
 @attrs.frozen(kw_only=True)
@@ -62,17 +78,14 @@ class SweepSpec:
     scenario: Scenario = attrs.field(
         factory=lambda: get_scenario("default"),
         converter=_to_scenario,
-        validator=attrs.validators.instance_of(Scenario),
+        validator=_check_scenario,
     )
     """The scenario (a name is looked up in :data:`consign_core.sim.SCENARIOS`)."""
     seed: int = attrs.field(default=0, validator=_check_seed)
     """The world's seed."""
     orders: int = attrs.field(default=DEFAULT_ORDERS, validator=int_at_least(1))
     """Orders in the run."""
-    weights: ExpectedCostWeights | None = attrs.field(
-        default=None,
-        validator=attrs.validators.optional(attrs.validators.instance_of(ExpectedCostWeights)),
-    )
+    weights: ExpectedCostWeights | None = attrs.field(default=None, validator=_check_weights)
     """The cost weights of the accounting (``None``: the defaults); keep them equal in a sweep."""
 
     def __attrs_post_init__(self) -> None:
@@ -106,7 +119,12 @@ def grid(
     parameter sets, e.g. ``{"expected-cost": [{}, {"recheck_every": timedelta(hours=1)}]}``.
     """
     if isinstance(policies, Mapping):
-        variants = [(name, dict(p)) for name, sets in policies.items() for p in sets]
+        variants: list[tuple[str, dict[str, Any]]] = []
+        for name, sets in policies.items():
+            if isinstance(sets, str | Mapping) or not isinstance(sets, Iterable):
+                msg = f"the parameter sets of {name!r} must be a list of mappings, got {sets!r}"
+                raise ConfigurationError(msg)
+            variants.extend((name, _params(p)) for p in sets)
     else:
         variants = [(name, {}) for name in policies]
     seed_list = list(seeds)
@@ -138,6 +156,8 @@ def run_sweep(
             raise TypeError(msg)
     if not items:
         return []
+    if executor is None:
+        _check_workers(max_workers)
     own = executor is None
     pool: Executor = ProcessPoolExecutor(max_workers=max_workers) if own else executor  # type: ignore[assignment]
     try:
@@ -150,6 +170,12 @@ def run_sweep(
     finally:
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _check_workers(value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        msg = f"max_workers must be an int >= 1 or None, got {value!r}"
+        raise ConfigurationError(msg)
 
 
 def _report(futures: list[Future[PolicyResult]], progress: Callable[[int, int], None]) -> None:
