@@ -26,6 +26,7 @@ __all__ = [
     "non_empty_str",
     "optional",
     "probability",
+    "string",
 ]
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -42,6 +43,12 @@ def non_empty_str(instance: object, attribute: attrs.Attribute[Any], value: obje
     """Require a non-blank string."""
     if not isinstance(value, str) or not value.strip():
         fail(instance, attribute, value, "a non-empty string")
+
+
+def string(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require a string (empty allowed)."""
+    if not isinstance(value, str):
+        fail(instance, attribute, value, "a string")
 
 
 def int_at_least(minimum: int) -> Validator:

@@ -25,6 +25,8 @@ Messages name the field and the offending value, and never contain secrets.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 __all__ = [
     "AdapterError",
@@ -47,7 +49,22 @@ __all__ = [
 
 
 class ConsignError(Exception):
-    """Root of every exception that consign-core raises on purpose."""
+    """Root of every exception that consign-core raises on purpose.
+
+    Every subclass pickles (to cross a process pool, e.g. in a sweep) whatever its
+    ``__init__`` takes: it is rebuilt from its message and attributes, not by calling
+    ``__init__`` again.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[ConsignError], args: tuple[Any, ...], state: dict[str, Any]) -> ConsignError:
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 class DomainError(ConsignError):

@@ -23,7 +23,14 @@ from typing import TypeAlias
 
 import attrs
 
-from consign_core._validators import aware_datetime, int_at_least, non_empty_str, optional
+from consign_core._validators import (
+    aware_datetime,
+    int_at_least,
+    member_of,
+    non_empty_str,
+    optional,
+    string,
+)
 from consign_core.model import Cancellation, CancelReason, MarketOrder, OrderRef, Tracking
 
 
@@ -123,9 +130,9 @@ class SupplierCancelled:
     """The supplier."""
     supplier_order_id: str = attrs.field(validator=non_empty_str)
     """The supplier's order number."""
-    reason: CancelReason
+    reason: CancelReason = attrs.field(validator=member_of(CancelReason))
     """Why, as the supplier said it."""
-    note: str = ""
+    note: str = attrs.field(default="", validator=string)
     """The supplier's own words, if any."""
 
 
@@ -159,7 +166,9 @@ class BuyerCancelRequested:
     """The market order."""
     at: datetime = attrs.field(validator=aware_datetime)
     """When the request was made."""
-    reason: CancelReason = CancelReason.BUYER_REMORSE
+    reason: CancelReason = attrs.field(
+        default=CancelReason.BUYER_REMORSE, validator=member_of(CancelReason)
+    )
     """The buyer's stated reason."""
     request_id: str | None = attrs.field(default=None, validator=optional(non_empty_str))
     """The market's id for the request, needed to answer it."""

@@ -30,6 +30,7 @@ from consign_core._validators import (
     member_of,
     non_empty_str,
     optional,
+    string,
 )
 
 
@@ -236,7 +237,7 @@ class Cancellation:
     """Why; a stock-out is always recorded as :attr:`CancelReason.STOCK_OUT`."""
     at: datetime = attrs.field(validator=aware_datetime)
     """When the cancellation took effect."""
-    note: str = ""
+    note: str = attrs.field(default="", validator=string)
     """Free text, e.g. the supplier's own message."""
 
     @property

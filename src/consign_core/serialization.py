@@ -7,6 +7,9 @@ and the library never touches cattrs' global converter. The format:
 - aware datetimes as ISO 8601 strings with their offset (``"2025-09-29T10:00:00+09:00"``);
   a naive or unparsable time is rejected;
 - dates as ``"YYYY-MM-DD"``; enums by value; tuples and sets as lists (sets sorted);
+- scalars as they are: a string, integer, number or boolean field takes only a value of that
+  JSON type (an integer is fine for a number), never a coerced one (``"3"``, ``9.99`` for an
+  integer, ``"false"`` for a boolean, ``null`` for a string are errors);
 - events as objects with a ``"type"`` tag (``{"type": "order_paid", ...}``);
 - unknown keys are rejected, so a typo in a profile file is an error, not a silent default.
 
@@ -73,6 +76,34 @@ def _structure_date(value: object, _: type[date]) -> date:
         raise ValueError(msg) from exc
 
 
+def _structure_str(value: object, _: type[str]) -> str:
+    if not isinstance(value, str):
+        msg = f"expected a string, got {value!r}"
+        raise ValueError(msg)  # noqa: TRY004 - a ValueError keeps this message in the report
+    return value
+
+
+def _structure_int(value: object, _: type[int]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"expected an integer, got {value!r}"
+        raise ValueError(msg)  # noqa: TRY004 - a ValueError keeps this message in the report
+    return value
+
+
+def _structure_float(value: object, _: type[float]) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"expected a number, got {value!r}"
+        raise ValueError(msg)  # noqa: TRY004 - a ValueError keeps this message in the report
+    return float(value)
+
+
+def _structure_bool(value: object, _: type[bool]) -> bool:
+    if not isinstance(value, bool):
+        msg = f"expected true or false, got {value!r}"
+        raise ValueError(msg)  # noqa: TRY004 - a ValueError keeps this message in the report
+    return value
+
+
 def _unstructure_datetime(value: datetime) -> str:
     if value.tzinfo is None:
         msg = f"refusing to serialise naive datetime {value!r}"
@@ -100,6 +131,10 @@ def _sort_key(item: object) -> Any:
 def make_converter() -> cattrs.Converter:
     """Build a new converter for the domain wire format (see the module docs)."""
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(bool, _structure_bool)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(datetime, _unstructure_datetime)
     converter.register_structure_hook(date, _structure_date)
@@ -180,6 +215,6 @@ def unstructure(value: object, *, converter: cattrs.Converter | None = None) -> 
         if isinstance(value, EVENT_TYPES):
             return conv.unstructure(value, unstructure_as=Event)
         return conv.unstructure(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, AttributeError) as exc:
         msg = f"cannot write {type(value).__name__}: {exc}"
         raise SerializationError(msg) from exc

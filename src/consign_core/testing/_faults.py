@@ -48,6 +48,16 @@ def _kinds(value: tuple[FaultKind, ...]) -> tuple[FaultKind, ...]:
     return tuple(value)
 
 
+def _check_kinds(
+    instance: Faults, attribute: attrs.Attribute[tuple[FaultKind, ...]], value: object
+) -> None:
+    assert isinstance(value, tuple)  # noqa: S101 - converter made it a tuple
+    for kind in value:
+        if type(kind) is not FaultKind:
+            names = ", ".join(k.name for k in FaultKind)
+            fail(instance, attribute, kind, f"FaultKind members ({names})")
+
+
 @attrs.define(kw_only=True)
 class Faults:
     """Failure injection for a fake: each call fails with probability ``rate`` (or the
@@ -62,7 +72,9 @@ class Faults:
     rates: dict[str, float] = attrs.field(factory=dict, converter=_rates, validator=_check_rates)
     """Failure probability by method name (e.g. ``{"place_order": 0.5}``)."""
     kinds: tuple[FaultKind, ...] = attrs.field(
-        default=(FaultKind.TIMEOUT, FaultKind.SERVER_ERROR, FaultKind.THROTTLE), converter=_kinds
+        default=(FaultKind.TIMEOUT, FaultKind.SERVER_ERROR, FaultKind.THROTTLE),
+        converter=_kinds,
+        validator=_check_kinds,
     )
     """Which failures to draw from, uniformly."""
     lost_response_share: float = attrs.field(default=0.5, validator=probability)

@@ -58,6 +58,17 @@ COUPANG_COURIERS = frozenset(
 """Courier codes the fake market accepts (a subset of Coupang's ``deliveryCompanyCode``)."""
 
 
+def page_start(cursor: str | None, adapter: str) -> int:
+    """The feed position a fake's cursor stands for; a cursor it never issued is refused
+    (HTTP 400), as a vendor refuses a forged ``nextToken``."""
+    if cursor is None:
+        return 0
+    if not (cursor.isascii() and cursor.isdigit()):
+        msg = f"invalid cursor {cursor!r}"
+        raise RejectedError(msg, adapter=adapter, status=400)
+    return int(cursor)
+
+
 @attrs.frozen(kw_only=True)
 class SentMessage:
     """A message the fake market delivered to a buyer."""
@@ -165,6 +176,7 @@ class InMemoryMarket:
     def acknowledge(self, refs: Sequence[OrderRef]) -> Sequence[ItemResult]:
         """Acknowledge up to ``ack_batch_limit`` orders."""
         if len(refs) > self._ack_limit:
+            self.calls["acknowledge"] += 1
             msg = f"at most {self._ack_limit} orders per acknowledgement, got {len(refs)}"
             raise RejectedError(msg, adapter=self._market, status=400)
         return self._call("acknowledge", lambda: self._changed([self._ack(r) for r in refs]))
@@ -172,6 +184,7 @@ class InMemoryMarket:
     def upload_invoices(self, uploads: Sequence[InvoiceUpload]) -> Sequence[ItemResult]:
         """Upload waybills (only acknowledged orders take one)."""
         if len(uploads) > self._invoice_limit:
+            self.calls["upload_invoices"] += 1
             msg = f"at most {self._invoice_limit} invoices per upload, got {len(uploads)}"
             raise RejectedError(msg, adapter=self._market, status=400)
         return self._call(
@@ -228,13 +241,15 @@ class InMemoryMarket:
         self, ref: OrderRef, *, reason: CancelReason = CancelReason.BUYER_REMORSE
     ) -> BuyerRequest | None:
         """The buyer of ``ref`` cancels now; returns the listed request (``None`` if the order
-        is already cancelled or shipped)."""
+        is already cancelled or shipped; the open one if a stop-shipment request is open)."""
         record = self._record(ref)
         if record.status is MarketOrderStatus.PAID:
             kind = BuyerRequestKind.CANCEL
             record.status = MarketOrderStatus.CANCELLED
             record.cancellation = Cancellation(fault=CancelFault.BUYER, reason=reason, at=self.now)
         elif record.status is MarketOrderStatus.ACKNOWLEDGED:
+            if record.open_request is not None:  # one stop-shipment request at a time
+                return next(q for q in self._requests if q.request_id == record.open_request)
             kind = BuyerRequestKind.STOP_SHIPMENT
         else:
             return None
@@ -373,7 +388,7 @@ class InMemoryMarket:
         )
 
     def _page_orders(self, cursor: str | None) -> OrderPage:
-        start = 0 if cursor is None else int(cursor)
+        start = page_start(cursor, self._market)
         refs = self._feed[start : start + self._page_size]
         end = start + len(refs)
         return OrderPage(
@@ -383,7 +398,7 @@ class InMemoryMarket:
         )
 
     def _page_requests(self, cursor: str | None) -> BuyerRequestPage:
-        start = 0 if cursor is None else int(cursor)
+        start = page_start(cursor, self._market)
         requests = self._requests[start : start + self._page_size]
         end = start + len(requests)
         return BuyerRequestPage(
@@ -485,6 +500,9 @@ class InMemoryMarket:
                 fault=CancelFault.BUYER, reason=request.reason, at=self.now
             )
             record.open_request = None
+        elif tracking is None or tracking.courier not in self.couriers:
+            msg = f"already shipped needs a waybill with a known courier code, got {tracking}"
+            raise RejectedError(msg, adapter=self._market, status=400)
         else:
             record.status = MarketOrderStatus.SHIPPED
             record.tracking = tracking

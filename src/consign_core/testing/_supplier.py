@@ -29,6 +29,7 @@ from consign_core.ports import VENDOR_CODE_STOCK_OUT, ChangePage, ItemChange, Pl
 from consign_core.serialization import structure, unstructure
 from consign_core.testing._builders import T0
 from consign_core.testing._faults import Faults
+from consign_core.testing._market import page_start
 
 
 T = TypeVar("T")
@@ -86,6 +87,7 @@ class _Order:
     key: str
     fate: Fate
     cancel_requested: bool = False
+    cancel_accepted: bool = False
 
 
 class InMemorySupplier:
@@ -176,14 +178,19 @@ class InMemorySupplier:
 
     def cancel_order(self, supplier_order_id: str, memo: str) -> SupplierCancelOutcome:
         """Ask to cancel an order."""
-        self.cancel_memos[supplier_order_id] = memo
-        return self._call("cancel_order", lambda: self._changed(self._cancel(supplier_order_id)))
+
+        def cancel() -> SupplierCancelOutcome:
+            outcome = self._cancel(supplier_order_id)
+            self.cancel_memos[supplier_order_id] = memo
+            return self._changed(outcome)
+
+        return self._call("cancel_order", cancel)
 
     def list_changes(self, cursor: str | None) -> ChangePage:
         """Stock and price changes after ``cursor``."""
 
         def page() -> ChangePage:
-            start = 0 if cursor is None else int(cursor)
+            start = page_start(cursor, self._platform)
             changes = self._feed[start : start + self._page_size]
             end = start + len(changes)
             return ChangePage(
@@ -218,20 +225,18 @@ class InMemorySupplier:
 
     def set_stock(self, supplier_id: str, item_id: str, stock: int) -> None:
         """The supplier changes an item's stock now (0 = sold out); published on the feed."""
-        item = self._item(supplier_id, item_id)
-        item.stock = stock
-        self._feed.append(
-            ItemChange(supplier_id=supplier_id, item_id=item_id, at=self.now, stock=stock)
-        )
+        change = ItemChange(supplier_id=supplier_id, item_id=item_id, at=self.now, stock=stock)
+        self._item(supplier_id, item_id).stock = stock
+        self._feed.append(change)
         self._changed(None)
 
     def set_price(self, supplier_id: str, item_id: str, unit_cost: int) -> None:
         """The supplier changes an item's unit cost now; published on the feed."""
-        item = self._item(supplier_id, item_id)
-        item.unit_cost = unit_cost
-        self._feed.append(
-            ItemChange(supplier_id=supplier_id, item_id=item_id, at=self.now, unit_cost=unit_cost)
+        change = ItemChange(
+            supplier_id=supplier_id, item_id=item_id, at=self.now, unit_cost=unit_cost
         )
+        self._item(supplier_id, item_id).unit_cost = unit_cost
+        self._feed.append(change)
         self._changed(None)
 
     def script(self, ref: OrderRef, fate: Fate, *, attempt: int | None = None) -> None:
@@ -275,10 +280,12 @@ class InMemorySupplier:
                 [unstructure(o.order), o.key, _fate_data(o.fate), o.cancel_requested]
                 for o in self._orders.values()
             ],
+            "cancel_accepted": [i for i, o in self._orders.items() if o.cancel_accepted],
             "feed": [unstructure(c) for c in self._feed],
             "due": [[d.isoformat(), n, i] for d, n, i in self._due],
             "placements": dict(self.placements),
             "calls": dict(self.calls),
+            "cancel_memos": dict(self.cancel_memos),
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -288,10 +295,17 @@ class InMemorySupplier:
         self._items = {(s, i): _Item(stock=st, unit_cost=c) for s, i, st, c in data["items"]}
         self._orders = {}
         self._by_key = {}
+        listed = data.get("cancel_accepted")  # older dumps: every request was accepted
+        accepted = None if listed is None else set(listed)
         for raw, key, fate, requested in data["orders"]:
             order: SupplierOrder = structure(raw, SupplierOrder)
-            self._orders[order.supplier_order_id] = _Order(
-                order=order, key=key, fate=_fate_from(fate), cancel_requested=requested
+            order_id = order.supplier_order_id
+            self._orders[order_id] = _Order(
+                order=order,
+                key=key,
+                fate=_fate_from(fate),
+                cancel_requested=requested,
+                cancel_accepted=requested if accepted is None else order_id in accepted,
             )
             self._by_key.setdefault(key, order.supplier_order_id)
         self._feed = [structure(c, ItemChange) for c in data["feed"]]
@@ -299,6 +313,7 @@ class InMemorySupplier:
         heapq.heapify(self._due)
         self.placements = Counter(data["placements"])
         self.calls = Counter(data["calls"])
+        self.cancel_memos = dict(data.get("cancel_memos", {}))
 
     # ------------------------------------------------------------------ internals
 
@@ -385,12 +400,12 @@ class InMemorySupplier:
                     order, status=SupplierOrderStatus.INVOICED, tracking=tracking
                 )
             else:
-                requested = entry.cancel_requested
+                accepted = entry.cancel_accepted
                 cancellation = Cancellation(
-                    fault=CancelFault.BUYER if requested else CancelFault.SELLER,
+                    fault=CancelFault.BUYER if accepted else CancelFault.SELLER,
                     reason=entry.fate.reason,
                     at=self.now,
-                    note="구매취소 요청 승인" if requested else "판매취소",
+                    note="구매취소 요청 승인" if accepted else "판매취소",
                 )
                 entry.order = attrs.evolve(
                     order, status=SupplierOrderStatus.CANCELLED, cancellation=cancellation
@@ -419,7 +434,9 @@ class InMemorySupplier:
             entry.cancel_requested = True
             if b.accept_cancel_requests:
                 accept_at = self.now + b.accept_cancel_after
-                if order.placed_at + entry.fate.after > accept_at or not entry.fate.ships:
+                # Accepted unless the supplier ships or cancels (판매취소) on its own first.
+                if order.placed_at + entry.fate.after > accept_at:
+                    entry.cancel_accepted = True
                     entry.fate = Fate(
                         ships=False,
                         after=accept_at - order.placed_at,
