@@ -17,9 +17,17 @@ from consign_core.errors import (
 )
 from consign_core.model import CancelFault, CancelReason, OrderRef
 from consign_core.ports import MarketOrderStatus, OutboxStatus
-from consign_core.rules import COUPANG, NAVER
+from consign_core.rules import COUPANG, NAVER, MetricStatus
 from consign_core.store import InMemoryStore
-from consign_core.testing import T0, Fate, Faults, InMemoryMarket, InMemorySupplier, make_order
+from consign_core.testing import (
+    T0,
+    Fate,
+    Faults,
+    InMemoryMarket,
+    InMemorySupplier,
+    SupplierBehaviour,
+    make_order,
+)
 from consign_core.timing import (
     DEFAULT_POLICY_NAMES,
     ConfirmationPolicy,
@@ -307,6 +315,24 @@ def test_a_stop_shipment_request_after_confirmation_stops_the_supplier_and_the_m
     assert state.status is OrderStatus.CANCELLED
     assert state.cancellation is not None
     assert state.cancellation.fault is CancelFault.BUYER
+
+
+def test_an_order_shipped_by_answering_a_stop_request_is_on_time_in_the_ledger() -> None:
+    supplier = InMemorySupplier(
+        behaviour=SupplierBehaviour(accept_cancel_requests=False, invoice_after=10 * HOUR)
+    )
+    w = World("confirm-immediately", supplier=supplier)
+    ref = w.add("1")
+    w.run()
+    w.run(2)
+    w.market.buyer_cancels(ref)  # a stop-shipment request the supplier will not honour
+    w.run_until(14)  # it ships; the engine answers "already shipped" with the waybill
+    assert w.market.order_status(ref) is MarketOrderStatus.SHIPPED
+    assert w.state(ref).last_reason == "buyer's stop request answered: already shipped"
+    report = w.engine.ledger.report(w.now + timedelta(days=5))  # past its deadline
+    on_time = report.metric("on_time_shipment")
+    assert on_time.status is MetricStatus.OK
+    assert on_time.numerator == 0  # not booked as a late shipment
 
 
 def test_a_sold_out_notice_on_the_change_feed_reroutes_an_unaccepted_order() -> None:

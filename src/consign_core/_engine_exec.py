@@ -569,6 +569,21 @@ def _cancel_market(engine: Engine, run: Run, entry: OutboxEntry) -> list[Workflo
 def _answer(engine: Engine, run: Run, entry: OutboxEntry) -> list[WorkflowEvent]:
     command = entry.command
     assert isinstance(command, AnswerBuyerRequest)  # noqa: S101 - grouped by type
+    events = _send_answer(engine, run, entry, command)
+    if command.answer is BuyerRequestAnswer.ALREADY_SHIPPED and command.tracking is not None:
+        # The answer registers the waybill on the market: that is the order's shipment, and
+        # the ledger must see it (else it books the order late at its deadline).
+        events += [
+            InvoiceUploaded(ref=event.ref, at=event.at, tracking=command.tracking)
+            for event in list(events)
+            if isinstance(event, BuyerRequestAnswered)
+        ]
+    return events
+
+
+def _send_answer(
+    engine: Engine, run: Run, entry: OutboxEntry, command: AnswerBuyerRequest
+) -> list[WorkflowEvent]:
     if not run.is_fresh(entry):
         go, events = _reconcile_market(engine, run, entry)
         if not go:

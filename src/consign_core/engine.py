@@ -448,7 +448,8 @@ class Engine:
             if ref is not None:
                 state = self._states.get(ref)
                 if state is None and not isinstance(event, OrderPaid):
-                    state = self._store.get_order(ref)
+                    # finished orders: this round's own state first (not committed yet)
+                    state = run.batch.states.get(ref) or self._store.get_order(ref)
             if isinstance(event, _OBSERVED_EVENTS):
                 self._observe(event, run, journal=True)
             elif (
