@@ -8,6 +8,7 @@ import pickle
 from datetime import timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from consign_core.errors import (
@@ -35,6 +36,7 @@ from consign_core.model import (
 from consign_core.ports import (
     BuyerRequest,
     InvoiceUpload,
+    ItemResult,
     MarketOrderStatus,
     PlaceOrderRequest,
 )
@@ -138,9 +140,39 @@ def test_a_cancellation_note_must_be_text_so_it_round_trips() -> None:
 
 
 def test_unstructure_reports_an_unwritable_enum_field_as_a_serialization_error() -> None:
-    request = BuyerRequest(request_id="R1", ref=REF, kind="cancel", at=T0)  # type: ignore[arg-type]
+    with attrs.validators.disabled():  # the constructor refuses it; a bypass must still not crash
+        request = BuyerRequest(request_id="R1", ref=REF, kind="cancel", at=T0)  # type: ignore[arg-type]
     with pytest.raises(SerializationError, match="cannot write BuyerRequest"):
         unstructure(request)
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: BuyerRequest(request_id="R1", ref=REF, kind="cancel", at=T0), "kind"),
+        (
+            lambda: BuyerRequest(
+                request_id="R1", ref=REF, kind=BuyerRequestKind.CANCEL, at=T0, reason="x"
+            ),
+            "reason",
+        ),
+        (
+            lambda: BuyerRequest(
+                request_id="R1", ref="coupang:1", kind=BuyerRequestKind.CANCEL, at=T0
+            ),
+            "ref",
+        ),
+        (lambda: ItemResult(ref=REF, ok="yes"), "ok"),
+        (lambda: InvoiceUpload(ref=REF, tracking=("CJGLS", "1")), "tracking"),
+    ],
+)
+def test_port_values_an_adapter_builds_wrongly_are_refused_naming_the_field(
+    build: Any, field: str
+) -> None:
+    # Refused where the adapter builds them (a retried poll error in the engine), not later
+    # as an AttributeError deep inside a run.
+    with pytest.raises(ValidationError, match=field):
+        build()
 
 
 # ------------------------------------------------------------------ errors

@@ -21,6 +21,7 @@ __all__ = [
     "aware_datetime",
     "fail",
     "finite_float",
+    "instance_of",
     "int_at_least",
     "member_of",
     "non_empty_str",
@@ -37,6 +38,18 @@ def fail(instance: object, attribute: attrs.Attribute[Any], value: object, expec
     owner = type(instance).__name__
     msg = f"{owner}.{attribute.name} must be {expected}, got {value!r}"
     raise ValidationError(msg, field=attribute.name, value=value)
+
+
+def instance_of(cls: type, what: str | None = None) -> Validator:
+    """Require an instance of ``cls`` (for values an adapter builds: a wrong type fails at the
+    port boundary with a clear error, not deep inside the engine)."""
+    expected = what or f"a {cls.__name__}"
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            fail(instance, attribute, value, expected)
+
+    return check
 
 
 def non_empty_str(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -26,6 +26,7 @@ from consign_core._validators import (
     aware_datetime,
     fail,
     finite_float,
+    instance_of,
     int_at_least,
     member_of,
     non_empty_str,
@@ -164,7 +165,7 @@ def _ship_by_after_paid(instance: MarketOrder, attribute: attrs.Attribute[Any], 
 class MarketOrder:
     """A paid market order (결제완료) with its lines and shipping deadline (발송기한)."""
 
-    ref: OrderRef
+    ref: OrderRef = attrs.field(validator=instance_of(OrderRef))
     """The order's identity on its market."""
     lines: tuple[OrderLine, ...] = attrs.field(converter=_to_lines, validator=_lines_not_empty)
     """The ordered lines; at least one."""
@@ -273,7 +274,7 @@ class SupplierOrder:
     """The supplier."""
     supplier_order_id: str = attrs.field(validator=non_empty_str)
     """The supplier platform's order number."""
-    order_ref: OrderRef
+    order_ref: OrderRef = attrs.field(validator=instance_of(OrderRef))
     """The market order this fulfils."""
     item_id: str = attrs.field(validator=non_empty_str)
     """The supplier item ordered."""

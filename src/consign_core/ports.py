@@ -41,6 +41,7 @@ import attrs
 
 from consign_core._validators import (
     aware_datetime,
+    instance_of,
     int_at_least,
     member_of,
     non_empty_str,
@@ -153,9 +154,9 @@ class OrderPage:
 class ItemResult:
     """The outcome for one order of a batch call (acknowledge, invoice upload)."""
 
-    ref: OrderRef
+    ref: OrderRef = attrs.field(validator=instance_of(OrderRef))
     """The order."""
-    ok: bool
+    ok: bool = attrs.field(validator=instance_of(bool, "True or False"))
     """It succeeded (or was already in the wanted state)."""
     code: str = "OK"
     """The vendor's result code, e.g. ``NOT_FOUND_SHIPMENT_BOX``."""
@@ -169,9 +170,9 @@ class ItemResult:
 class InvoiceUpload:
     """One waybill to upload: the order and its tracking in the market's courier codes."""
 
-    ref: OrderRef
+    ref: OrderRef = attrs.field(validator=instance_of(OrderRef))
     """The order."""
-    tracking: Tracking
+    tracking: Tracking = attrs.field(validator=instance_of(Tracking))
     """The waybill (market courier code)."""
 
 
@@ -181,13 +182,15 @@ class BuyerRequest:
 
     request_id: str = attrs.field(validator=non_empty_str)
     """The market's id (Coupang ``receiptId``)."""
-    ref: OrderRef
+    ref: OrderRef = attrs.field(validator=instance_of(OrderRef))
     """The order."""
-    kind: BuyerRequestKind
+    kind: BuyerRequestKind = attrs.field(validator=member_of(BuyerRequestKind))
     """Cancel or stop shipment."""
     at: datetime = attrs.field(validator=aware_datetime)
     """When the buyer asked."""
-    reason: CancelReason = CancelReason.BUYER_REMORSE
+    reason: CancelReason = attrs.field(
+        default=CancelReason.BUYER_REMORSE, validator=member_of(CancelReason)
+    )
     """The buyer's stated reason."""
 
 
@@ -212,7 +215,7 @@ class BuyerRequestPage:
 class PlaceOrderRequest:
     """An order to place at a supplier (Domeme ``setOrder``)."""
 
-    order_ref: OrderRef
+    order_ref: OrderRef = attrs.field(validator=instance_of(OrderRef))
     """The market order it fulfils."""
     supplier_id: str = attrs.field(validator=non_empty_str)
     """The supplier."""
