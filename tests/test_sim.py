@@ -475,7 +475,13 @@ def test_fast_constructors_build_the_same_values_as_the_validating_ones() -> Non
         OrderRef,
         Tracking,
     )
-    from consign_core.workflow import SupplierCancelOutcome, SupplierCancelResult, WakeUp
+    from consign_core.ports import OutboxEntry
+    from consign_core.workflow import (
+        Acknowledge,
+        SupplierCancelOutcome,
+        SupplierCancelResult,
+        WakeUp,
+    )
 
     at = datetime(2025, 3, 3, 10, tzinfo=KST)
     ref = OrderRef(market="coupang", order_id="O1")
@@ -535,6 +541,10 @@ def test_fast_constructors_build_the_same_values_as_the_validating_ones() -> Non
             ),
         ),
         (f.new_wake_up(ref=ref, at=at), WakeUp(ref=ref, at=at)),
+        (
+            f.new_outbox_entry(entry_id=3, command=Acknowledge(ref=ref), created_at=at),
+            OutboxEntry(entry_id=3, command=Acknowledge(ref=ref), created_at=at),
+        ),
     ]
     assert {type(real) for _fast, real in pairs} == set(f.FAST_TYPES)
     for fast_value, real in pairs:

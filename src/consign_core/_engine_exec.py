@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
+from consign_core._sim_fast import new_invoice_uploaded, new_market_acknowledged, new_outbox_entry
 from consign_core._workflow_types import (
     Acknowledge,
     AnswerBuyerRequest,
@@ -122,7 +121,7 @@ class Run:
         return entry.entry_id in self._fresh
 
     def _settle(self, entry: OutboxEntry, status: OutboxStatus, result: str) -> None:
-        new = OutboxEntry(  # not attrs.evolve: this runs for every command sent
+        new = new_outbox_entry(  # from a valid entry: no validators, no attrs.evolve
             entry_id=entry.entry_id,
             command=entry.command,
             status=status,
@@ -162,8 +161,14 @@ class Run:
         attempts = entry.attempts + 1
         wait = self._backoff(attempts, exc)
         reason = detail or (str(exc) if exc is not None else "no result for this order")
-        new = attrs.evolve(
-            entry, attempts=attempts, next_attempt_at=self.now + wait, result=reason[:500]
+        new = new_outbox_entry(
+            entry_id=entry.entry_id,
+            command=entry.command,
+            status=entry.status,
+            attempts=attempts,
+            created_at=entry.created_at,
+            next_attempt_at=self.now + wait,
+            result=reason[:500],
         )
         self.batch.outbox[entry.entry_id] = new
         self._pending[entry.entry_id] = new
@@ -395,7 +400,7 @@ def _send_acks(engine: Engine, run: Run, chunk: list[OutboxEntry]) -> list[Workf
         run,
         chunk,
         lambda: engine.market.acknowledge([e.ref for e in chunk]),
-        lambda e: MarketAcknowledged(ref=e.ref, at=run.now),
+        lambda e: new_market_acknowledged(ref=e.ref, at=run.now),
     )
 
 
@@ -412,7 +417,7 @@ def _send_uploads(engine: Engine, run: Run, chunk: list[OutboxEntry]) -> list[Wo
         run,
         chunk,
         lambda: engine.market.upload_invoices(uploads),
-        lambda e: InvoiceUploaded(ref=e.ref, at=run.now, tracking=_tracking_of(e).tracking),
+        lambda e: new_invoice_uploaded(ref=e.ref, at=run.now, tracking=_tracking_of(e).tracking),
     )
 
 

@@ -2,9 +2,12 @@
 
 The simulator knows every value it creates is valid (aware KST datetimes, positive quantities,
 non-empty ids), so it skips the attrs validators, the way the trust model builds its
-assessments. The objects are ordinary instances of the real classes, equal to what the
-validating constructor gives (``tests/test_sim.py`` checks each one). Fields are read from
-``attrs.fields`` at import, so a field added later with a default is still filled.
+assessments. The engine uses a few of them too, only for values it builds from values that
+were validated already (its own outbox entries, wake-ups and acknowledgement or upload
+results), never for what an adapter hands it. The objects are ordinary instances of the real
+classes, equal to what the validating constructor gives (``tests/test_sim.py`` checks each
+one). Fields are read from ``attrs.fields`` at import, so a field added later with a default is
+still filled.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from consign_core.events import (
     SupplierOrderPlaced,
 )
 from consign_core.model import Cancellation, MarketOrder, OrderLine, OrderRef, Tracking
+from consign_core.ports import OutboxEntry
 from consign_core.workflow import SupplierCancelResult, WakeUp
 
 
@@ -37,6 +41,7 @@ __all__ = [
     "new_order_line",
     "new_order_paid",
     "new_order_ref",
+    "new_outbox_entry",
     "new_supplier_cancel_result",
     "new_supplier_cancelled",
     "new_supplier_invoiced",
@@ -105,6 +110,7 @@ FAST_TYPES: tuple[type, ...] = (
     OrderCancelled,
     SupplierCancelResult,
     WakeUp,
+    OutboxEntry,
 )
 """The classes with a ``new_*`` constructor here."""
 
@@ -122,3 +128,4 @@ new_invoice_uploaded = _maker(InvoiceUploaded)
 new_order_cancelled = _maker(OrderCancelled)
 new_supplier_cancel_result = _maker(SupplierCancelResult)
 new_wake_up = _maker(WakeUp)
+new_outbox_entry = _maker(OutboxEntry)

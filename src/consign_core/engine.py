@@ -34,6 +34,7 @@ from typing import Any
 import attrs
 
 from consign_core._engine_exec import Run, as_adapter_error, execute
+from consign_core._sim_fast import new_outbox_entry, new_wake_up
 from consign_core._store_codec import decode_event, encode_event
 from consign_core._timing_types import DEFAULT_SAFETY_MARGIN, ConfirmationPolicy
 from consign_core._validators import fail, int_at_least, member_of
@@ -51,7 +52,6 @@ from consign_core._workflow_types import (
     SupplierCancelResult,
     SupplierCancelState,
     SupplierSource,
-    WakeUp,
     WorkflowContext,
     WorkflowEvent,
 )
@@ -517,7 +517,7 @@ class Engine:
                 self._on_escalate(state, command.reason)
             return
         self._last_outbox += 1
-        entry = OutboxEntry(entry_id=self._last_outbox, command=command, created_at=run.now)
+        entry = new_outbox_entry(entry_id=self._last_outbox, command=command, created_at=run.now)
         run.batch.outbox[entry.entry_id] = entry
         self._pending[entry.entry_id] = entry
         self._fresh.add(entry.entry_id)
@@ -804,7 +804,7 @@ class Engine:
             at, _, ref = heapq.heappop(self._wakes)
             state = self._states.get(ref)
             if state is not None and state.wake_at == at:
-                out.append((ref, WakeUp(ref=ref, at=at)))
+                out.append((ref, new_wake_up(ref=ref, at=at)))
         return out
 
     def _poll_error(self, what: str, exc: AdapterError, run: Run) -> None:
