@@ -193,15 +193,19 @@ def _str(value: str | None) -> str:
 def _dt_json(value: datetime | None) -> str:
     if value is None:
         return "null"
-    text = _ISO.get(value)
+    # Keyed by the zone and fold too: datetimes are equal (and hash alike) when they are the
+    # same instant in two zones, or the same wall time in one zone whatever their fold (the
+    # two passes of a repeated hour, an hour apart); each must keep its own offset.
+    key = (value, value.tzinfo, value.fold)
+    text = _ISO.get(key)
     if text is None:
         if len(_ISO) > 50_000:
             _ISO.clear()
-        text = _ISO[value] = f'"{value.isoformat()}"'
+        text = _ISO[key] = f'"{value.isoformat()}"'
     return text
 
 
-_ISO: dict[datetime, str] = {}
+_ISO: dict[tuple[datetime, object, int], str] = {}
 """isoformat() is the costliest part of a state; the same instants recur (placement, wake-ups)."""
 
 

@@ -113,7 +113,9 @@ class SQLiteStore:
       once the log holds :attr:`fold_rows` rows (and on :meth:`checkpoint`), in the same
       transaction as the commit that fills it. Appending touches a few pages per commit where
       updating each order's row in place touched one page per order; the store keeps the
-      log's index (order -> latest row) in memory, read back when the file is opened.
+      log's index (order -> latest row) in memory, read back when the file is opened and
+      whenever another connection has committed to it (``PRAGMA data_version``), so a second
+      store on the file (a read-only inspection) reads what was committed.
     """
 
     fold_rows: int = 20_000
@@ -123,10 +125,12 @@ class SQLiteStore:
         """Open (or create) the store at ``path``."""
         self._path = Path(path)
         self._orders = OrderCache()
-        # the order-state log: ref key -> (seq, active) of its latest row; rows; last seq
+        # the order-state log: ref key -> (seq, active) of its latest row; rows; last seq; and
+        # the file's data_version when it was read (another connection's commits change it)
         self._log: dict[str, tuple[int, int]] = {}
         self._log_rows = 0
         self._log_seq = 0
+        self._log_version = 0
         try:
             self._db = sqlite3.connect(self._path, isolation_level=None)
             if self.schema_version == 0:
@@ -144,6 +148,9 @@ class SQLiteStore:
             raise StoreError(msg) from exc
 
     def _read_log(self) -> None:
+        # The version first: a commit landing while the log is read then shows as a change at
+        # the next look, never as none.
+        (version,) = self._db.execute("PRAGMA data_version").fetchone()
         log: dict[str, tuple[int, int]] = {}
         rows = 0
         seq = 0
@@ -153,6 +160,19 @@ class SQLiteStore:
             log[key] = (seq, active)
             rows += 1
         self._log, self._log_rows, self._log_seq = log, rows, seq
+        self._log_version = version
+
+    def _current_log(self) -> dict[str, tuple[int, int]]:
+        """The log index, read again if another connection (a second store on this file, in
+        this process or another) has committed since: its appends and folds are not in it.
+        This store's own commits keep it current and leave ``data_version`` as it was."""
+        try:
+            if self._db.execute("PRAGMA data_version").fetchone()[0] != self._log_version:
+                self._read_log()
+        except sqlite3.Error as exc:
+            msg = f"cannot read the store at {self._path}: {exc}"
+            raise StoreError(msg) from exc
+        return self._log
 
     @property
     def path(self) -> Path:
@@ -188,36 +208,36 @@ class SQLiteStore:
 
     def load_active(self) -> list[OrderState]:
         """Every non-terminal (or escalated) order state, in order-reference order."""
-        log = self._log
-        texts = {
-            key: text
-            for key, text in self._query("SELECT ref, state FROM orders WHERE active = 1")
-            if key not in log  # a newer state is in the log
-        }
-        if log:
-            texts.update(
-                self._query(
-                    "SELECT ref, state FROM order_log WHERE active = 1 AND seq IN"
-                    " (SELECT MAX(seq) FROM order_log GROUP BY ref)"
-                )
-            )
-        return [decode_state(texts[key]) for key in sorted(texts)]
+        # One statement, so one snapshot of both tables (another store may fold in between
+        # two), and no use of the log index (another store may have written since).
+        rows = self._query(
+            "SELECT ref, state FROM orders WHERE active = 1"
+            " AND ref NOT IN (SELECT ref FROM order_log)"  # a newer state is in the log
+            " UNION ALL SELECT ref, state FROM order_log WHERE active = 1 AND seq IN"
+            " (SELECT MAX(seq) FROM order_log GROUP BY ref)"
+        )
+        rows.sort()
+        return [decode_state(text) for _, text in rows]
 
     def get_order(self, ref: OrderRef) -> OrderState | None:
         """One order's state."""
         key = ref_key(ref)
-        latest = self._log.get(key)
+        latest = self._current_log().get(key)
+        rows = None
         if latest is not None:
-            rows = self._query("SELECT state FROM order_log WHERE seq = ?", (latest[0],))
-        else:
+            rows = self._query(
+                "SELECT state FROM order_log WHERE seq = ? AND ref = ?", (latest[0], key)
+            )
+        if not rows:  # not logged since the last fold (or another store has just folded)
             rows = self._query("SELECT state FROM orders WHERE ref = ?", (key,))
         return decode_state(rows[0][0]) if rows else None
 
     def known(self, refs: Iterable[OrderRef]) -> set[OrderRef]:
         """The subset of ``refs`` with a stored state."""
         by_key = {ref_key(ref): ref for ref in refs}
-        found = {ref for key, ref in by_key.items() if key in self._log}
-        keys = [key for key in by_key if key not in self._log]
+        log = self._current_log()
+        found = {ref for key, ref in by_key.items() if key in log}
+        keys = [key for key in by_key if key not in log]
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -304,6 +324,7 @@ class SQLiteStore:
     def checkpoint(self) -> None:
         """Fold the order-state log into ``orders``, then the WAL into the main file
         (``PRAGMA wal_checkpoint(TRUNCATE)``)."""
+        self._current_log()  # another store may have appended since
         try:
             if self._log_rows:
                 self._db.execute("BEGIN IMMEDIATE")
