@@ -156,3 +156,13 @@ def test_only_seller_fault_cancellations_are_penalised() -> None:
     for fault in CancelFault:
         cancel = Cancellation(fault=fault, reason=CancelReason.STOCK_OUT, at=PAID)
         assert cancel.penalised is (fault is CancelFault.SELLER)
+
+
+@pytest.mark.parametrize("text", ["x\ud800", "주문\udfff"])
+def test_ids_and_notes_with_a_lone_surrogate_are_refused_naming_the_field(text: str) -> None:
+    # A vendor's JSON "\ud800" escape decodes to a string no file or database can store.
+    with pytest.raises(ValidationError, match="sku"):
+        OrderLine(sku=text, quantity=1, unit_price=1000)
+    with pytest.raises(ValidationError, match="note"):
+        Cancellation(fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=PAID, note=text)
+    assert OrderLine(sku="주문-1", quantity=1, unit_price=1000).sku == "주문-1"  # Hangul is fine

@@ -494,3 +494,13 @@ def test_a_version_2_file_keeps_its_order_states_after_migrating(tmp_path: Path)
     assert store.load_active() == []
     assert store.get_order(ORDER.ref) == shipped("1001")
     store.close()
+
+
+def test_text_no_file_can_store_is_a_store_error_not_a_unicode_error(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: placed()._replace(last_reason="lone \ud800 surrogate")}
+    with pytest.raises(StoreError, match="cannot write"):
+        store.commit(batch)
+    assert store.get_order(ORDER.ref) is None
+    store.close()

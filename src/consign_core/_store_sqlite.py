@@ -372,7 +372,7 @@ class SQLiteStore:
                 # Hand the pruned journal's pages back to the file system. (A plain execute()
                 # frees a single page; executescript() runs the pragma to completion.)
                 db.executescript("PRAGMA incremental_vacuum;")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeEncodeError) as exc:  # text SQLite cannot store
             msg = f"cannot write to the store at {self._path}: {exc}"
             raise StoreError(msg) from exc
 

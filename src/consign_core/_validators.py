@@ -52,16 +52,32 @@ def instance_of(cls: type, what: str | None = None) -> Validator:
     return check
 
 
+def _storable(text: str) -> bool:
+    """UTF-8 can encode it: no lone surrogate (a JSON ``"\\ud800"`` escape decodes to one,
+    and no file or database can store it)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def non_empty_str(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """Require a non-blank string."""
+    """Require a non-blank string that UTF-8 can encode."""
     if not isinstance(value, str) or not value.strip():
         fail(instance, attribute, value, "a non-empty string")
+    elif not _storable(value):
+        fail(instance, attribute, value, "text without lone surrogates")
 
 
 def string(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    """Require a string (empty allowed)."""
+    """Require a string (empty allowed) that UTF-8 can encode."""
     if not isinstance(value, str):
         fail(instance, attribute, value, "a string")
+    elif not _storable(value):
+        fail(instance, attribute, value, "text without lone surrogates")
 
 
 def int_at_least(minimum: int) -> Validator:
