@@ -473,6 +473,8 @@ def test_fast_constructors_build_the_same_values_as_the_validating_ones() -> Non
         MarketOrder,
         OrderLine,
         OrderRef,
+        SupplierOrder,
+        SupplierOrderStatus,
         Tracking,
     )
     from consign_core.ports import OutboxEntry
@@ -544,6 +546,28 @@ def test_fast_constructors_build_the_same_values_as_the_validating_ones() -> Non
         (
             f.new_outbox_entry(entry_id=3, command=Acknowledge(ref=ref), created_at=at),
             OutboxEntry(entry_id=3, command=Acknowledge(ref=ref), created_at=at),
+        ),
+        (
+            f.new_supplier_order(
+                supplier_id="S1",
+                supplier_order_id="D1",
+                order_ref=ref,
+                item_id="i",
+                quantity=2,
+                placed_at=at,
+                status=SupplierOrderStatus.INVOICED,
+                tracking=tracking,
+            ),
+            SupplierOrder(
+                supplier_id="S1",
+                supplier_order_id="D1",
+                order_ref=ref,
+                item_id="i",
+                quantity=2,
+                placed_at=at,
+                status=SupplierOrderStatus.INVOICED,
+                tracking=tracking,
+            ),
         ),
     ]
     assert {type(real) for _fast, real in pairs} == set(f.FAST_TYPES)

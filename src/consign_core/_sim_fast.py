@@ -4,7 +4,8 @@ The simulator knows every value it creates is valid (aware KST datetimes, positi
 non-empty ids), so it skips the attrs validators, the way the trust model builds its
 assessments. The engine uses a few of them too, only for values it builds from values that
 were validated already (its own outbox entries, wake-ups and acknowledgement or upload
-results), never for what an adapter hands it. The objects are ordinary instances of the real
+results), never for what an adapter hands it; the in-memory supplier, for the new states of
+its own orders. The objects are ordinary instances of the real
 classes, equal to what the validating constructor gives (``tests/test_sim.py`` checks each
 one). Fields are read from ``attrs.fields`` at import, so a field added later with a default is
 still filled.
@@ -26,7 +27,14 @@ from consign_core.events import (
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.model import Cancellation, MarketOrder, OrderLine, OrderRef, Tracking
+from consign_core.model import (
+    Cancellation,
+    MarketOrder,
+    OrderLine,
+    OrderRef,
+    SupplierOrder,
+    Tracking,
+)
 from consign_core.ports import OutboxEntry
 from consign_core.workflow import SupplierCancelResult, WakeUp
 
@@ -45,6 +53,7 @@ __all__ = [
     "new_supplier_cancel_result",
     "new_supplier_cancelled",
     "new_supplier_invoiced",
+    "new_supplier_order",
     "new_supplier_order_placed",
     "new_tracking",
     "new_wake_up",
@@ -111,6 +120,7 @@ FAST_TYPES: tuple[type, ...] = (
     SupplierCancelResult,
     WakeUp,
     OutboxEntry,
+    SupplierOrder,
 )
 """The classes with a ``new_*`` constructor here."""
 
@@ -129,3 +139,4 @@ new_order_cancelled = _maker(OrderCancelled)
 new_supplier_cancel_result = _maker(SupplierCancelResult)
 new_wake_up = _maker(WakeUp)
 new_outbox_entry = _maker(OutboxEntry)
+new_supplier_order = _maker(SupplierOrder)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from consign_core._sim_fast import new_supplier_order
 from consign_core._validators import non_empty_str, probability
 from consign_core._workflow_types import SupplierCancelOutcome
 from consign_core.calendar import require_aware
@@ -88,6 +89,28 @@ class _Order:
     fate: Fate
     cancel_requested: bool = False
     cancel_accepted: bool = False
+
+
+def _moved(
+    order: SupplierOrder,
+    status: SupplierOrderStatus,
+    *,
+    tracking: Tracking | None = None,
+    cancellation: Cancellation | None = None,
+) -> SupplierOrder:
+    """``order`` in a new status: built without re-validating the fields it already had (the
+    fake moves its own valid orders on; a test pins the result to the validating constructor)."""
+    return new_supplier_order(
+        supplier_id=order.supplier_id,
+        supplier_order_id=order.supplier_order_id,
+        order_ref=order.order_ref,
+        item_id=order.item_id,
+        quantity=order.quantity,
+        placed_at=order.placed_at,
+        status=status,
+        tracking=tracking,
+        cancellation=cancellation,
+    )
 
 
 class InMemorySupplier:
@@ -396,9 +419,7 @@ class InMemorySupplier:
                 tracking = Tracking(
                     courier=b.courier, number=f"{6_000_000_000 + int(order_id[1:]):012d}"
                 )
-                entry.order = attrs.evolve(
-                    order, status=SupplierOrderStatus.INVOICED, tracking=tracking
-                )
+                entry.order = _moved(order, SupplierOrderStatus.INVOICED, tracking=tracking)
             else:
                 accepted = entry.cancel_accepted
                 cancellation = Cancellation(
@@ -407,12 +428,12 @@ class InMemorySupplier:
                     at=self.now,
                     note="구매취소 요청 승인" if accepted else "판매취소",
                 )
-                entry.order = attrs.evolve(
-                    order, status=SupplierOrderStatus.CANCELLED, cancellation=cancellation
+                entry.order = _moved(
+                    order, SupplierOrderStatus.CANCELLED, cancellation=cancellation
                 )
             return True
         if order.status is SupplierOrderStatus.PLACED and elapsed >= b.confirm_after:
-            entry.order = attrs.evolve(order, status=SupplierOrderStatus.CONFIRMED)
+            entry.order = _moved(order, SupplierOrderStatus.CONFIRMED)
             return True
         return False
 
