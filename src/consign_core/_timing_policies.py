@@ -260,10 +260,11 @@ class ExpectedCost:
     alternate supplier, or on a market that does not count it. With neither, the cancel costs
     the same either way and the policy confirms at once.
 
-    It is asked again every ``recheck_every`` (6 h) while the order waits: an order still
+    It is asked again every ``recheck_every`` (12 h) while the order waits: an order still
     pending at a later time has different odds. News (tracking, a cancel, a sold-out notice)
-    reaches the order at once whatever the cadence; in the policy lab re-pricing every 3 h
-    instead cost the same on every built-in scenario with about 1.7 times the decisions.
+    reaches the order at once whatever the cadence, and the last safe moment before the
+    deadline is never skipped; in the policy lab re-pricing every 6 h instead cost the same
+    (within 0.2%) on every built-in scenario with about 1.5 times the decisions.
     """
 
     name: ClassVar[str] = "expected-cost"
@@ -273,7 +274,7 @@ class ExpectedCost:
         factory=ExpectedCostWeights, validator=instance_of(ExpectedCostWeights)
     )
     """The prices."""
-    recheck_every: timedelta = attrs.field(default=timedelta(hours=6), validator=_positive_delta)
+    recheck_every: timedelta = attrs.field(default=timedelta(hours=12), validator=_positive_delta)
     """How often a waiting order is priced again."""
     margin: timedelta = attrs.field(default=DEFAULT_SAFETY_MARGIN, validator=_positive_delta)
     """How long before the ship-by deadline waiting stops."""
