@@ -20,7 +20,14 @@ from typing import Any, Final
 import attrs
 
 from consign_core._sim_fast import new_market_order, new_order_line, new_order_ref
-from consign_core._validators import fail, int_at_least, non_empty_str, optional, probability
+from consign_core._validators import (
+    fail,
+    instance_of,
+    int_at_least,
+    non_empty_str,
+    optional,
+    probability,
+)
 from consign_core.calendar import DEFAULT_CALENDAR, KST, BusinessCalendar
 from consign_core.errors import ConfigurationError
 from consign_core.model import CancelFault, CancelReason, MarketOrder
@@ -121,17 +128,6 @@ def _market(instance: object, attribute: attrs.Attribute[Any], value: object) ->
         get_profile(str(value))
     except ConfigurationError as exc:
         fail(instance, attribute, value, f"a built-in market ({exc})")
-
-
-def _instance_of(cls: type) -> Any:
-    """Require an instance of ``cls`` (a ValidationError naming the field, not attrs' TypeError)."""
-    expected = f"a {cls.__name__}"
-
-    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, cls):
-            fail(instance, attribute, value, expected)
-
-    return check
 
 
 def _tuple(value: Any) -> Any:
@@ -290,7 +286,7 @@ class Scenario:
 
     name: str = attrs.field(validator=non_empty_str)
     """Short name, e.g. ``"default"``."""
-    description: str = attrs.field(default="", validator=_instance_of(str))
+    description: str = attrs.field(default="", validator=instance_of(str))
     """One paragraph: what the scenario is for."""
     market: str = attrs.field(default="coupang", validator=_market)
     """The market whose built-in rule profile applies (``coupang``, ``naver``, ...)."""
@@ -343,14 +339,14 @@ class Scenario:
     """Order volume on public holidays relative to weekdays."""
     place_delay_minutes: float = attrs.field(default=5.0, validator=_non_negative)
     """Minutes from payment (or a supplier's cancel) to the supplier order being placed."""
-    buyer: BuyerModel = attrs.field(factory=BuyerModel, validator=_instance_of(BuyerModel))
+    buyer: BuyerModel = attrs.field(factory=BuyerModel, validator=instance_of(BuyerModel))
     """How buyers react to waiting."""
-    person: PersonModel = attrs.field(factory=PersonModel, validator=_instance_of(PersonModel))
+    person: PersonModel = attrs.field(factory=PersonModel, validator=instance_of(PersonModel))
     """Who handles escalations, and what one costs."""
-    reroute_after_confirmation: bool = attrs.field(default=False, validator=_instance_of(bool))
+    reroute_after_confirmation: bool = attrs.field(default=False, validator=instance_of(bool))
     """Let the workflow try alternates after confirmation too (its default: no)."""
     calendar: BusinessCalendar = attrs.field(
-        default=DEFAULT_CALENDAR, validator=_instance_of(BusinessCalendar)
+        default=DEFAULT_CALENDAR, validator=instance_of(BusinessCalendar)
     )
     """Business days and hours for deadlines and supplier lead times."""
 

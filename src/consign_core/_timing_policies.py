@@ -16,10 +16,9 @@ from consign_core._timing_types import (
     DecisionContext,
     Escalate,
     WaitForInvoice,
-    instance_of,
     last_safe_moment,
 )
-from consign_core._validators import fail, finite_float, int_at_least, probability
+from consign_core._validators import fail, finite_float, instance_of, int_at_least, probability
 from consign_core.calendar import KST
 from consign_core.errors import ConfigurationError
 from consign_core.trust import TrustTier

@@ -5,15 +5,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
 from consign_core._trust_types import check_instance
 from consign_core._validators import (
-    Validator,
     aware_datetime,
     fail,
+    instance_of,
     int_at_least,
     member_of,
     non_empty_str,
@@ -51,18 +51,6 @@ class SupplierOrderState(enum.Enum):
     """The supplier registered a waybill (운송장)."""
     CANCELLED = "cancelled"
     """The supplier cancelled it."""
-
-
-def instance_of(cls: type) -> Validator:
-    """Require an instance of ``cls`` (a :class:`ValidationError` naming the field, not attrs'
-    ``TypeError``)."""
-    expected = f"a {cls.__name__}"
-
-    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, cls):
-            fail(instance, attribute, value, expected)
-
-    return check
 
 
 def _numbers(value: Mapping[str, float] | None) -> dict[str, float]:
