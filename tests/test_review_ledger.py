@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone
 
 import attrs
 import pytest
@@ -15,6 +15,7 @@ from consign_core.errors import ConfigurationError, DomainError, ValidationError
 from consign_core.events import Event, InvoiceUploaded, OrderPaid
 from consign_core.model import MarketOrder, OrderLine, OrderRef, Tracking
 from consign_core.rules import AMAZON, COUPANG, MetricStatus, RuleProfile
+from tests._zones import FallBackZone
 
 
 MONDAY = datetime(2025, 11, 3, 9, 0, tzinfo=KST)  # no holidays nearby
@@ -27,22 +28,6 @@ def order(oid: str, paid: datetime, profile: RuleProfile = COUPANG) -> MarketOrd
         paid_at=paid,
         ship_by=profile.ship_by_deadline(paid),
     )
-
-
-class _FallBackZone(tzinfo):
-    """A zone leaving daylight saving time: the wall hour 01:00-02:00 happens twice.
-
-    ``fold=0`` is the first pass (UTC-4), ``fold=1`` the second (UTC-5), as in zoneinfo.
-    """
-
-    def utcoffset(self, dt: datetime | None) -> timedelta:
-        return timedelta(hours=-5 if dt is not None and dt.fold else -4)
-
-    def dst(self, dt: datetime | None) -> timedelta:
-        return timedelta(0)
-
-    def tzname(self, dt: datetime | None) -> str:
-        return "EST" if dt is not None and dt.fold else "EDT"
 
 
 # ------------------------------------------------------------------ cancel_rate
@@ -81,7 +66,7 @@ def test_project_reports_only_the_orders_still_remembered_at_its_instant() -> No
 
 
 def test_time_order_is_checked_on_instants_not_wall_clock_in_a_zone_with_dst() -> None:
-    zone = _FallBackZone()
+    zone = FallBackZone()
     first = datetime(2025, 11, 2, 1, 30, tzinfo=zone)  # 05:30 UTC
     second = datetime(2025, 11, 2, 1, 10, tzinfo=zone, fold=1)  # 06:10 UTC: 40 minutes later
     assert second.astimezone(timezone.utc) > first.astimezone(timezone.utc)
@@ -101,7 +86,7 @@ def test_time_order_is_checked_on_instants_not_wall_clock_in_a_zone_with_dst() -
 def test_the_ledger_rejects_exactly_the_events_earlier_in_real_time(
     first_minute: int, first_fold: bool, second_minute: int, second_fold: bool, query: bool
 ) -> None:
-    zone = _FallBackZone()
+    zone = FallBackZone()
     base = datetime(2025, 11, 2, 0, 0, tzinfo=zone)
     first = base.replace(hour=first_minute // 60, minute=first_minute % 60, fold=first_fold)
     second = base.replace(hour=second_minute // 60, minute=second_minute % 60, fold=second_fold)

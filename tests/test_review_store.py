@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from consign_core.store import SQLiteStore
 from consign_core.testing import T0, make_order
 from consign_core.timing import SupplierOrderState
 from consign_core.workflow import OrderState, Progress
+from tests._zones import FallBackZone
 
 
 REF = make_order("1001").ref
@@ -149,23 +150,7 @@ def test_a_checkpoint_through_a_second_store_folds_what_the_writer_appended_sinc
 # ------------------------------------------------------------------ instants in the codec
 
 
-class _FallBackZone(tzinfo):
-    """A zone leaving daylight saving time: the wall hour 01:00-02:00 happens twice.
-
-    ``fold=0`` is the first pass (UTC-4), ``fold=1`` the second (UTC-5), as in zoneinfo.
-    """
-
-    def utcoffset(self, dt: datetime | None) -> timedelta:
-        return timedelta(hours=-5 if dt is not None and dt.fold else -4)
-
-    def dst(self, dt: datetime | None) -> timedelta:
-        return timedelta(0)
-
-    def tzname(self, dt: datetime | None) -> str:
-        return "EST" if dt is not None and dt.fold else "EDT"
-
-
-_ZONE = _FallBackZone()
+_ZONE = FallBackZone()
 _FIRST_PASS = datetime(2031, 11, 2, 1, 30, tzinfo=_ZONE)  # equal (and hashed) as the second,
 _SECOND_PASS = _FIRST_PASS.replace(fold=1)  # but an hour later
 
