@@ -15,36 +15,13 @@ from consign_core._store_codec import decode_event, decode_state, encode_event, 
 from consign_core.calendar import KST
 from consign_core.ports import StoreBatch
 from consign_core.store import SQLiteStore
-from consign_core.testing import T0, make_order
-from consign_core.timing import SupplierOrderState
-from consign_core.workflow import OrderState, Progress
+from consign_core.testing import make_order
+from consign_core.workflow import OrderState
 from tests._zones import FallBackZone
+from tests.test_store import placed, shipped
 
 
 REF = make_order("1001").ref
-
-
-def placed(order_id: str = "1001") -> OrderState:
-    return OrderState(
-        order=make_order(order_id),
-        attempt=1,
-        supplier_id="S1",
-        item_id="I1",
-        supplier_state=SupplierOrderState.PLACED,
-        supplier_order_id="D1",
-        placed_at=T0,
-        wake_at=T0 + timedelta(hours=2),
-        last_reason="wait for tracking",
-    )
-
-
-def shipped(order_id: str = "1001") -> OrderState:
-    return placed(order_id)._replace(
-        supplier_state=SupplierOrderState.INVOICED,
-        ack=Progress.DONE,
-        invoice=Progress.DONE,
-        wake_at=None,
-    )
 
 
 def commit_states(store: SQLiteStore, *states: OrderState) -> None:
@@ -113,8 +90,8 @@ def test_a_second_store_does_not_load_an_order_finished_after_it_opened(
     commit_states(engine, placed())
     engine.checkpoint()  # orders holds the active state
     inspector = open_store(path, stores)
-    commit_states(engine, shipped())  # the terminal state is only in the log
-    assert inspector.get_order(REF) == shipped()
+    commit_states(engine, shipped("1001"))  # the terminal state is only in the log
+    assert inspector.get_order(REF) == shipped("1001")
     assert inspector.load_active() == []
 
 
@@ -126,12 +103,12 @@ def test_the_writer_reads_its_orders_after_another_store_folded_the_log(
     open_store(path, stores).checkpoint()  # a maintenance job folds the log
     assert engine.get_order(REF) == placed()
     assert engine.load_active() == [placed(), placed("1002")]
-    commit_states(engine, shipped())
-    assert engine.get_order(REF) == shipped()
+    commit_states(engine, shipped("1001"))
+    assert engine.get_order(REF) == shipped("1001")
     assert engine.load_active() == [placed("1002")]
     engine.checkpoint()
     assert log_rows(path) == 0
-    assert engine.get_order(REF) == shipped()
+    assert engine.get_order(REF) == shipped("1001")
     assert engine.load_active() == [placed("1002")]
 
 
