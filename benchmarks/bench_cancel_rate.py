@@ -3,7 +3,7 @@
 Run ``.venv/bin/python benchmarks/bench_cancel_rate.py`` (``--quick`` for a small run).
 
 1. Streams N events (1,000,000 by default) of a synthetic Coupang seller through a
-   :class:`~consign_core.cancel_rate.Ledger` with ``Ledger.headroom(now)`` after every event,
+   :class:`~consign_core.domain.cancel_rate.Ledger` with ``Ledger.headroom(now)`` after every event,
    and prints event+query pairs per second (the target is >= 300,000/s): the best of
    ``--repeats`` runs (3), as ``timeit`` does, since a shared machine adds noise. The garbage
    collector is paused in the timed loops.
@@ -29,9 +29,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from consign_core.calendar import DEFAULT_CALENDAR, KST
-from consign_core.cancel_rate import Ledger
-from consign_core.events import (
+from consign_core.domain.calendar import DEFAULT_CALENDAR, KST
+from consign_core.domain.cancel_rate import Ledger
+from consign_core.domain.events import (
     Delivered,
     Event,
     InvoiceUploaded,
@@ -40,7 +40,7 @@ from consign_core.events import (
     OrderPaid,
     SupplierOrderPlaced,
 )
-from consign_core.model import (
+from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
@@ -49,7 +49,7 @@ from consign_core.model import (
     OrderRef,
     Tracking,
 )
-from consign_core.rules import COUPANG, CountUnit, RuleProfile
+from consign_core.domain.rules import COUPANG, CountUnit, RuleProfile
 
 
 def make_events(n_events: int, seed: int = 7) -> list[Event]:

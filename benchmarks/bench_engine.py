@@ -21,17 +21,17 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from consign_core.engine import Engine, EngineSettings
-from consign_core.rules import COUPANG
-from consign_core.store import SQLiteStore
-from consign_core.testing import T0, InMemoryMarket, InMemorySupplier, SupplierBehaviour, make_order
-from consign_core.timing import (
+from consign_core.domain.rules import COUPANG
+from consign_core.domain.timing import (
     ConfirmationPolicy,
     Decision,
     DecisionContext,
     make_policy,
     watches_supplier_confirmation,
 )
+from consign_core.engine import Engine, EngineSettings
+from consign_core.store import SQLiteStore
+from consign_core.testing import T0, InMemoryMarket, InMemorySupplier, SupplierBehaviour, make_order
 
 
 class _Counting:

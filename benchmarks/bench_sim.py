@@ -31,11 +31,11 @@ import sys
 import time
 from typing import Any
 
-from consign_core import _sim_engine
-from consign_core.cancel_rate import Ledger
-from consign_core.sim import get_scenario, simulate
-from consign_core.timing import DEFAULT_POLICY_NAMES
-from consign_core.trust import TrustModel
+from consign_core.domain.cancel_rate import Ledger
+from consign_core.domain.timing import DEFAULT_POLICY_NAMES
+from consign_core.domain.trust import TrustModel
+from consign_core.lab import _driver as _sim_engine
+from consign_core.lab.sim import get_scenario, simulate
 
 
 TARGET_SECONDS = 30.0

@@ -19,25 +19,25 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from consign_core.calendar import KST
-from consign_core.cancel_rate import Ledger
-from consign_core.events import (
+from consign_core.domain.calendar import KST
+from consign_core.domain.cancel_rate import Ledger
+from consign_core.domain.events import (
     InvoiceUploaded,
     OrderPaid,
     SupplierCancelled,
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.model import CancelReason, MarketOrder, OrderLine, OrderRef, Tracking
-from consign_core.rules import COUPANG
-from consign_core.timing import (
+from consign_core.domain.model import CancelReason, MarketOrder, OrderLine, OrderRef, Tracking
+from consign_core.domain.rules import COUPANG
+from consign_core.domain.timing import (
     DecisionContext,
     SupplierOrderState,
     decide_safely,
     make_policy,
     policy_names,
 )
-from consign_core.trust import TrustModel
+from consign_core.domain.trust import TrustModel
 
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=KST)

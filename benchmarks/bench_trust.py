@@ -1,4 +1,4 @@
-"""Benchmark of the supplier trust model (consign_core.trust).
+"""Benchmark of the supplier trust model (consign_core.domain.trust).
 
 Prints:
 
@@ -31,16 +31,16 @@ import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
-from consign_core.calendar import DEFAULT_CALENDAR, KST
-from consign_core.events import (
+from consign_core.domain.calendar import DEFAULT_CALENDAR, KST
+from consign_core.domain.events import (
     Event,
     SupplierCancelled,
     SupplierConfirmed,
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.model import CancelReason, OrderRef, Tracking
-from consign_core.trust import PopulationState, TrustAssessment, TrustConfig, TrustModel
+from consign_core.domain.model import CancelReason, OrderRef, Tracking
+from consign_core.domain.trust import PopulationState, TrustAssessment, TrustConfig, TrustModel
 
 
 Outcome = SupplierOrderPlaced | SupplierInvoiced | SupplierCancelled
@@ -233,7 +233,7 @@ class NaiveRebuildModel(TrustModel):
     """
 
     def _supplier_curve(self, sup, now_h):  # type: ignore[no-untyped-def]
-        from consign_core._trust_math import curve_from_counts
+        from consign_core.domain.trust._math import curve_from_counts
 
         pop = self._pop
         width = self._width

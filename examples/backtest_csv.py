@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from consign_core.backtest import backtest, rates_report, read_order_log, trust_table
+from consign_core.lab.backtest import backtest, rates_report, read_order_log, trust_table
 
 
 LOG = Path(__file__).resolve().parent / "data" / "orders.csv"

@@ -19,18 +19,18 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from consign_core.calendar import DEFAULT_CALENDAR, KST
-from consign_core.cancel_rate import Ledger
-from consign_core.events import (
+from consign_core.domain.calendar import DEFAULT_CALENDAR, KST
+from consign_core.domain.cancel_rate import Ledger
+from consign_core.domain.events import (
     InvoiceUploaded,
     OrderPaid,
     SupplierCancelled,
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.model import CancelReason, MarketOrder, OrderLine, OrderRef, Tracking
-from consign_core.rules import COUPANG
-from consign_core.timing import (
+from consign_core.domain.model import CancelReason, MarketOrder, OrderLine, OrderRef, Tracking
+from consign_core.domain.rules import COUPANG
+from consign_core.domain.timing import (
     DecisionContext,
     ExpectedCost,
     SupplierOrderState,
@@ -38,7 +38,7 @@ from consign_core.timing import (
     make_policy,
     policy_names,
 )
-from consign_core.trust import TrustModel
+from consign_core.domain.trust import TrustModel
 
 
 NOW = datetime(2025, 10, 2, 9, 0, tzinfo=KST)

@@ -26,9 +26,10 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from consign_core.domain.model import CancelReason
+from consign_core.domain.rules import COUPANG
+from consign_core.domain.timing import make_policy
 from consign_core.engine import Engine
-from consign_core.model import CancelReason
-from consign_core.rules import COUPANG
 from consign_core.store import SQLiteStore
 from consign_core.testing import (
     T0,
@@ -39,7 +40,6 @@ from consign_core.testing import (
     SupplierBehaviour,
     make_order,
 )
-from consign_core.timing import make_policy
 
 
 SOURCES = {

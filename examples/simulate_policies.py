@@ -17,8 +17,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from consign_core.sim import compare_policies, get_scenario
-from consign_core.sweep import grid, run_sweep
+from consign_core.lab import compare_policies, get_scenario
+from consign_core.lab.sweep import grid, run_sweep
 
 
 ORDERS = 1_500

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from consign_core import events as ev
-from consign_core import model as m
+from consign_core.domain import events as ev
+from consign_core.domain import model as m
 
 
 OFFSETS = st.sampled_from(

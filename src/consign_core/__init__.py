@@ -2,15 +2,15 @@
 
 The top-level package re-exports the pure core: the domain model and events, the Korean
 business-day calendar, the error tree and the converter. Submodules hold the rest
-(``consign_core.trust``, ``consign_core.rules``, ``consign_core.cancel_rate``,
-``consign_core.timing``, ...). Importing ``consign_core`` never needs the optional extras.
+(``consign_core.domain.trust``, ``consign_core.domain.rules``, ``consign_core.domain.cancel_rate``,
+``consign_core.domain.timing``, ...). Importing ``consign_core`` never needs the optional extras.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from consign_core.calendar import (
+from consign_core.domain.calendar import (
     DEFAULT_CALENDAR,
     KST,
     BusinessCalendar,
@@ -19,6 +19,34 @@ from consign_core.calendar import (
     require_aware,
     to_kst,
 )
+from consign_core.domain.events import (
+    BuyerCancelRequested,
+    Delivered,
+    Event,
+    InvoiceUploaded,
+    MarketAcknowledged,
+    OrderCancelled,
+    OrderPaid,
+    SupplierCancelled,
+    SupplierConfirmed,
+    SupplierInvoiced,
+    SupplierOrderPlaced,
+)
+from consign_core.domain.model import (
+    CancelFault,
+    Cancellation,
+    CancelReason,
+    MarketOrder,
+    OrderLine,
+    OrderRef,
+    Supplier,
+    SupplierItem,
+    SupplierOrder,
+    SupplierOrderStatus,
+    SupplierSignals,
+    Tracking,
+)
+from consign_core.domain.serialization import make_converter, structure, unstructure
 from consign_core.errors import (
     AdapterError,
     AuthenticationError,
@@ -37,34 +65,6 @@ from consign_core.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
-from consign_core.events import (
-    BuyerCancelRequested,
-    Delivered,
-    Event,
-    InvoiceUploaded,
-    MarketAcknowledged,
-    OrderCancelled,
-    OrderPaid,
-    SupplierCancelled,
-    SupplierConfirmed,
-    SupplierInvoiced,
-    SupplierOrderPlaced,
-)
-from consign_core.model import (
-    CancelFault,
-    Cancellation,
-    CancelReason,
-    MarketOrder,
-    OrderLine,
-    OrderRef,
-    Supplier,
-    SupplierItem,
-    SupplierOrder,
-    SupplierOrderStatus,
-    SupplierSignals,
-    Tracking,
-)
-from consign_core.serialization import make_converter, structure, unstructure
 
 
 __all__ = [

@@ -1,8 +1,9 @@
 """In-memory market and supplier fakes for embedders' own tests (and the library's).
 
-:class:`InMemoryMarket` implements :class:`~consign_core.ports.MarketPort` (and
-:class:`~consign_core.ports.BuyerMessenger`) like Coupang's order API; :class:`InMemorySupplier`
-implements :class:`~consign_core.ports.SupplierPort` like Domeme's buyer API. Both are
+:class:`InMemoryMarket` implements :class:`~consign_core.engine.ports.MarketPort` (and
+:class:`~consign_core.engine.ports.BuyerMessenger`) like Coupang's order API;
+:class:`InMemorySupplier`
+implements :class:`~consign_core.engine.ports.SupplierPort` like Domeme's buyer API. Both are
 scriptable (stock-outs, slow invoices, buyer cancels, supplier cancels), inject failures from a
 seeded :class:`Faults` (timeouts, some after the call took effect; 5xx; throttling), count their
 calls and duplicates, and can be dumped to JSON and loaded back (to outlive a crashed engine).

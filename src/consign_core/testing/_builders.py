@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from consign_core.calendar import DEFAULT_CALENDAR, KST, BusinessCalendar, require_aware
-from consign_core.model import MarketOrder, OrderLine, OrderRef
+from consign_core.domain.calendar import DEFAULT_CALENDAR, KST, BusinessCalendar, require_aware
+from consign_core.domain.model import MarketOrder, OrderLine, OrderRef
 
 
 __all__ = ["T0", "make_order"]

@@ -21,14 +21,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from consign_core.domain.model import CancelReason, OrderRef
+from consign_core.domain.rules import COUPANG
+from consign_core.domain.timing import make_policy
 from consign_core.engine import Engine
-from consign_core.model import CancelReason, OrderRef
-from consign_core.rules import COUPANG
 from consign_core.store import SQLiteStore
 from consign_core.testing._builders import T0, make_order
 from consign_core.testing._market import InMemoryMarket
 from consign_core.testing._supplier import Fate, InMemorySupplier
-from consign_core.timing import make_policy
 
 
 __all__ = ["SOURCES", "main", "scenario"]

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import attrs
 
-from consign_core._validators import fail, probability
+from consign_core.domain._validators import fail, probability
 from consign_core.errors import AdapterError, RateLimitedError, TransientError
 
 

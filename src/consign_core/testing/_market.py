@@ -1,4 +1,5 @@
-"""An in-memory market (Coupang-like) implementing :class:`~consign_core.ports.MarketPort`."""
+"""An in-memory market (Coupang-like) implementing
+:class:`~consign_core.engine.ports.MarketPort`."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ from typing import Any, TypeVar
 
 import attrs
 
-from consign_core._workflow_types import BuyerRequestAnswer, BuyerRequestKind
-from consign_core.calendar import require_aware
-from consign_core.errors import NotFoundError, RejectedError
-from consign_core.model import (
+from consign_core.domain.calendar import require_aware
+from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
@@ -20,7 +19,9 @@ from consign_core.model import (
     OrderRef,
     Tracking,
 )
-from consign_core.ports import (
+from consign_core.domain.serialization import structure, unstructure
+from consign_core.domain.workflow._types import BuyerRequestAnswer, BuyerRequestKind
+from consign_core.engine.ports import (
     BuyerRequest,
     BuyerRequestPage,
     InvoiceUpload,
@@ -29,7 +30,7 @@ from consign_core.ports import (
     MarketOrderStatus,
     OrderPage,
 )
-from consign_core.serialization import structure, unstructure
+from consign_core.errors import NotFoundError, RejectedError
 from consign_core.testing._builders import T0
 from consign_core.testing._faults import Faults
 
@@ -104,7 +105,7 @@ class InMemoryMarket:
       cancel is refused and counted in ``duplicate_cancels``.
     - ``faults`` injects timeouts, 5xx and throttling (see :class:`Faults`); ``calls`` counts
       every call by method name; ``messages`` keeps what buyers were sent (it is also a
-      :class:`~consign_core.ports.BuyerMessenger`).
+      :class:`~consign_core.engine.ports.BuyerMessenger`).
     - ``on_change`` is called after every change (to persist the fake, e.g. in a crash test);
       :meth:`dump` / :meth:`load` turn the whole fake into JSON-ready data and back.
     """

@@ -1,4 +1,5 @@
-"""An in-memory supplier platform (Domeme-like): a :class:`~consign_core.ports.SupplierPort`."""
+"""An in-memory supplier platform (Domeme-like): a
+:class:`~consign_core.engine.ports.SupplierPort`."""
 
 from __future__ import annotations
 
@@ -11,12 +12,10 @@ from typing import Any, TypeVar
 
 import attrs
 
-from consign_core._sim_fast import new_supplier_order
-from consign_core._validators import non_empty_str, probability
-from consign_core._workflow_types import SupplierCancelOutcome
-from consign_core.calendar import require_aware
-from consign_core.errors import NotFoundError, RejectedError
-from consign_core.model import (
+from consign_core.domain._prevalidated import new_supplier_order
+from consign_core.domain._validators import non_empty_str, probability
+from consign_core.domain.calendar import require_aware
+from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
@@ -26,8 +25,15 @@ from consign_core.model import (
     SupplierOrderStatus,
     Tracking,
 )
-from consign_core.ports import VENDOR_CODE_STOCK_OUT, ChangePage, ItemChange, PlaceOrderRequest
-from consign_core.serialization import structure, unstructure
+from consign_core.domain.serialization import structure, unstructure
+from consign_core.domain.workflow._types import SupplierCancelOutcome
+from consign_core.engine.ports import (
+    VENDOR_CODE_STOCK_OUT,
+    ChangePage,
+    ItemChange,
+    PlaceOrderRequest,
+)
+from consign_core.errors import NotFoundError, RejectedError
 from consign_core.testing._builders import T0
 from consign_core.testing._faults import Faults
 from consign_core.testing._market import page_start

@@ -1,0 +1,14 @@
+"""The imperative shell: ports to the outside world and the engine that drives the workflow.
+
+- :mod:`~consign_core.engine.ports`: the :class:`typing.Protocol` ports (market, supplier
+  platform, buyer messenger; the store's port lives in :mod:`consign_core.store`);
+- :class:`Engine`: one :meth:`Engine.run_once` polls the ports, feeds the workflow, records
+  every state-changing command in the store's outbox before it is sent, and sends it.
+"""
+
+from __future__ import annotations
+
+from consign_core.engine._engine import Engine, EngineSettings, RunReport
+
+
+__all__ = ["Engine", "EngineSettings", "RunReport"]

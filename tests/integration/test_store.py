@@ -1,0 +1,513 @@
+"""The stores: one contract for both, plus SQLite's atomicity, WAL and schema migrations."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from consign_core.domain import events as ev
+from consign_core.domain.model import CancelFault, Cancellation, CancelReason, Tracking
+from consign_core.domain.rules import COUPANG
+from consign_core.domain.timing import SupplierOrderState, make_policy
+from consign_core.domain.workflow import (
+    Acknowledge,
+    AnswerBuyerRequest,
+    BuyerRequestAnswer,
+    CancelMarketOrder,
+    CancelSupplierOrder,
+    Command,
+    EscalateOrder,
+    MessageBuyer,
+    OrderState,
+    OrderStatus,
+    PlaceSupplierOrder,
+    Progress,
+    ScheduleWakeUp,
+    UploadInvoice,
+)
+from consign_core.engine import Engine
+from consign_core.errors import StoreError
+from consign_core.store import (
+    SCHEMA_VERSION,
+    InMemoryStore,
+    OutboxEntry,
+    OutboxStatus,
+    SQLiteStore,
+    Store,
+    StoreBatch,
+)
+from consign_core.store import _sqlite as _store_sqlite
+from consign_core.store._codec import (
+    decode_command,
+    decode_event,
+    decode_state,
+    encode_command,
+    encode_event,
+    encode_state,
+    ref_key,
+)
+from consign_core.testing import T0, InMemoryMarket, InMemorySupplier, make_order
+
+
+ORDER = make_order("1001")
+OTHER = make_order("1002")
+
+
+def placed(order_id: str = "1001") -> OrderState:
+    return OrderState(
+        order=make_order(order_id),
+        attempt=1,
+        supplier_id="S1",
+        item_id="I1",
+        supplier_state=SupplierOrderState.PLACED,
+        supplier_order_id="D1",
+        placed_at=T0,
+        wake_at=T0 + timedelta(hours=2),
+        last_reason="wait for tracking, 대기",
+    )
+
+
+def shipped(order_id: str = "1002") -> OrderState:
+    return placed(order_id)._replace(
+        supplier_state=SupplierOrderState.INVOICED,
+        tracking=Tracking(courier="DAEHAN", number="1"),
+        ack=Progress.DONE,
+        invoice=Progress.DONE,
+        wake_at=None,
+    )
+
+
+def entry(entry_id: int, status: OutboxStatus = OutboxStatus.PENDING) -> OutboxEntry:
+    command = PlaceSupplierOrder(
+        ref=ORDER.ref, supplier_id="S1", item_id="I1", quantity=1, idempotency_key="k", attempt=1
+    )
+    return OutboxEntry(entry_id=entry_id, command=command, status=status, created_at=T0)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    stores: list[Store] = []
+
+    def make() -> Store:
+        if request.param == "memory":
+            if not stores:
+                stores.append(InMemoryStore())
+            return stores[0]
+        store = SQLiteStore(tmp_path / "state.db")
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+def test_a_committed_batch_is_read_back_after_reopening(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store()
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: placed(), OTHER.ref: shipped()}
+    batch.outbox = {1: entry(1), 2: entry(2, OutboxStatus.DONE)}
+    batch.cursors = {"market.orders": "17"}
+    batch.journal = [(1, '["t","2025-09-01T10:00:00+09:00"]'), (2, '["s","S1","I1",0,"x"]')]
+    batch.snapshots = {"engine": (1, {"trust": {"a": [1, 2]}})}
+    store.commit(batch)
+    again = make_store()
+    assert again.load_active() == [placed()]
+    assert again.get_order(OTHER.ref) == shipped()
+    assert again.get_order(make_order("9").ref) is None
+    assert again.known([ORDER.ref, make_order("9").ref]) == {ORDER.ref}
+    assert again.pending_outbox() == [entry(1)]
+    assert again.cursor("market.orders") == "17"
+    assert again.cursor("nothing") is None
+    assert again.snapshot("engine") == (1, {"trust": {"a": [1, 2]}})
+    assert again.journal_after(1) == [(2, '["s","S1","I1",0,"x"]')]
+    assert again.last_ids() == (2, 2)
+
+
+def test_pruning_the_journal_keeps_the_sequence_numbers_moving(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store()
+    batch = StoreBatch()
+    batch.journal = [(1, '["t","x"]'), (2, '["t","y"]')]
+    store.commit(batch)
+    batch = StoreBatch()
+    batch.snapshots = {"engine": (2, {})}
+    batch.prune_journal_through = 2
+    store.commit(batch)
+    assert store.journal_after(0) == []
+    assert store.last_ids()[1] == 2
+
+
+def test_an_empty_batch_writes_nothing(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store()
+    store.commit(StoreBatch())
+    assert store.last_ids() == (0, 0)
+    assert not StoreBatch()
+
+
+def test_every_state_field_survives_the_codec() -> None:
+    cancellation = Cancellation(
+        fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=T0, note="품절"
+    )
+    state = shipped()._replace(
+        market_cancel=Progress.PENDING,
+        cancellation=cancellation,
+        escalation="a person must look",
+        delay_notified=True,
+        stock_out_known=True,
+    )
+    assert decode_state(encode_state(state)) == state
+    assert len(encode_state(placed()).encode()) < 400
+
+
+COMMANDS = [
+    PlaceSupplierOrder(
+        ref=ORDER.ref, supplier_id="S1", item_id="I1", quantity=2, idempotency_key="k", attempt=3
+    ),
+    CancelSupplierOrder(ref=ORDER.ref, supplier_id="S1", supplier_order_id="D1", memo="취소"),
+    Acknowledge(ref=ORDER.ref),
+    UploadInvoice(ref=ORDER.ref, tracking=Tracking(courier="CJGLS", number="1")),
+    CancelMarketOrder(
+        ref=ORDER.ref,
+        cancellation=Cancellation(fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=T0),
+    ),
+    MessageBuyer(ref=ORDER.ref, template_id="stock_out", params=(("order_id", "1001"),)),
+    EscalateOrder(ref=ORDER.ref, reason="look"),
+    ScheduleWakeUp(ref=ORDER.ref, at=T0),
+    AnswerBuyerRequest(ref=ORDER.ref, request_id="R1", answer=BuyerRequestAnswer.STOP_SHIPMENT),
+    AnswerBuyerRequest(
+        ref=ORDER.ref,
+        request_id="R1",
+        answer=BuyerRequestAnswer.ALREADY_SHIPPED,
+        tracking=Tracking(courier="CJGLS", number="1"),
+    ),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: type(c).__name__)
+def test_every_command_survives_the_codec(command: Command) -> None:
+    assert decode_command(command.kind.value, encode_command(command)) == command
+
+
+def test_every_lifecycle_event_survives_the_journal_codec() -> None:
+    tracking = Tracking(courier="DAEHAN", number="1")
+    cancellation = Cancellation(fault=CancelFault.BUYER, reason=CancelReason.BUYER_REMORSE, at=T0)
+    common = {"ref": ORDER.ref, "at": T0}
+    supplier = {**common, "supplier_id": "S1", "supplier_order_id": "D1"}
+    events = [
+        ev.OrderPaid(order=ORDER),
+        ev.SupplierOrderPlaced(**supplier, item_id="I1", quantity=2, reported_stock=5),
+        ev.SupplierConfirmed(**supplier),
+        ev.SupplierInvoiced(**supplier, tracking=tracking),
+        ev.SupplierCancelled(**supplier, reason=CancelReason.STOCK_OUT, note="품절"),
+        ev.MarketAcknowledged(**common),
+        ev.InvoiceUploaded(**common, tracking=tracking),
+        ev.BuyerCancelRequested(**common, request_id="R1"),
+        ev.OrderCancelled(ref=ORDER.ref, cancellation=cancellation),
+        ev.Delivered(**common),
+    ]
+    for event in events:
+        assert decode_event(json.loads(encode_event(event))) == event
+    with pytest.raises(StoreError, match="unknown journal event"):
+        decode_event(["?", "coupang", "1", T0.isoformat()])
+
+
+_AWKWARD = st.text(min_size=1, max_size=12).filter(lambda t: t.strip() == t and t != "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    supplier_id=_AWKWARD,
+    supplier_order_id=_AWKWARD,
+    courier=_AWKWARD,
+    number=_AWKWARD,
+    stock=st.none() | st.integers(min_value=0, max_value=10**9),
+)
+def test_hand_assembled_journal_records_are_the_json_of_their_fields(
+    supplier_id: str, supplier_order_id: str, courier: str, number: str, stock: int | None
+) -> None:
+    # Quotes, backslashes, control characters and Hangul must come out as json.dumps writes them.
+    tracking = Tracking(courier=courier, number=number)
+    ref = ORDER.ref
+    head = [ref.market, ref.order_id, T0.isoformat()]
+    ids = {"supplier_id": supplier_id, "supplier_order_id": supplier_order_id}
+    cases = [
+        (
+            ev.SupplierOrderPlaced(
+                ref=ref, at=T0, **ids, item_id=number, quantity=3, reported_stock=stock
+            ),
+            ["O", *head, supplier_id, supplier_order_id, number, 3, stock],
+        ),
+        (ev.SupplierConfirmed(ref=ref, at=T0, **ids), ["C", *head, supplier_id, supplier_order_id]),
+        (
+            ev.SupplierInvoiced(ref=ref, at=T0, **ids, tracking=tracking),
+            ["I", *head, supplier_id, supplier_order_id, courier, number],
+        ),
+        (ev.MarketAcknowledged(ref=ref, at=T0), ["A", *head]),
+        (ev.InvoiceUploaded(ref=ref, at=T0, tracking=tracking), ["U", *head, courier, number]),
+        (ev.Delivered(ref=ref, at=T0), ["D", *head]),
+    ]
+    for event, fields in cases:
+        text = encode_event(event)
+        assert text == json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        assert decode_event(json.loads(text)) == event
+
+
+@settings(max_examples=60, deadline=None)
+@given(supplier_id=_AWKWARD, key=_AWKWARD, courier=_AWKWARD, number=_AWKWARD)
+def test_hand_assembled_commands_are_the_json_of_their_fields(
+    supplier_id: str, key: str, courier: str, number: str
+) -> None:
+    ref = ORDER.ref
+    head = [ref.market, ref.order_id]
+    cases: list[tuple[Command, list[object]]] = [
+        (Acknowledge(ref=ref), head),
+        (
+            PlaceSupplierOrder(
+                ref=ref,
+                supplier_id=supplier_id,
+                item_id=number,
+                quantity=7,
+                idempotency_key=key,
+                attempt=2,
+            ),
+            [*head, supplier_id, number, 7, key, 2],
+        ),
+        (
+            UploadInvoice(ref=ref, tracking=Tracking(courier=courier, number=number)),
+            [*head, courier, number],
+        ),
+    ]
+    for command, fields in cases:
+        text = encode_command(command)
+        assert text == json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        assert decode_command(command.kind.value, text) == command
+
+
+def test_an_unreadable_command_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="unreadable"):
+        decode_command("acknowledge", "{}")
+
+
+def test_an_unreadable_state_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="unreadable"):
+        decode_state("[1, 2]")
+    with pytest.raises(StoreError, match="codec"):
+        decode_state("[99]")
+
+
+def test_sqlite_uses_wal_and_a_schema_version(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    mode = sqlite3.connect(tmp_path / "s.db").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    assert store.schema_version == SCHEMA_VERSION == 3
+    store.close()
+
+
+def test_a_failed_write_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+
+    def broken(command: object) -> str:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(_store_sqlite, "encode_command", broken)
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: placed()}
+    batch.outbox = {1: entry(1)}
+    with pytest.raises(StoreError, match="cannot write"):
+        store.commit(batch)
+    assert store.get_order(ORDER.ref) is None
+    assert store.pending_outbox() == []
+    store.close()
+
+
+def test_an_old_schema_is_migrated_step_by_step_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    _store_sqlite.MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version=1")
+    db.execute(
+        "INSERT INTO outbox (id, ref, kind, status, attempts, created, next_at, command) "
+        "VALUES (41, 'coupang\t1001', 'acknowledge', 0, 0, ?, NULL, ?)",
+        (T0.isoformat(), '["coupang","1001"]'),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.last_ids() == (41, 0)
+    [pending] = store.pending_outbox()
+    assert pending.command == Acknowledge(ref=ORDER.ref)
+    store.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version=99")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer"):
+        SQLiteStore(path)
+
+
+def test_outbox_entries_keep_their_results_as_an_audit_trail(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    cancel = CancelMarketOrder(
+        ref=ORDER.ref,
+        cancellation=Cancellation(fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=T0),
+    )
+    first = OutboxEntry(entry_id=1, command=cancel, created_at=T0)
+    batch = StoreBatch()
+    batch.outbox = {1: first}
+    store.commit(batch)
+    batch = StoreBatch()
+    batch.outbox = {1: attrs.evolve(first, status=OutboxStatus.DONE, result="cancelled")}
+    store.commit(batch)
+    [done] = store.outbox()
+    assert (done.status, done.result, done.command) == (OutboxStatus.DONE, "cancelled", cancel)
+    assert store.pending_outbox() == []
+    store.close()
+
+
+def test_an_engine_on_sqlite_resumes_after_a_restart(tmp_path: Path) -> None:
+    market, supplier = InMemoryMarket(), InMemorySupplier()
+    path = tmp_path / "engine.db"
+    opened: list[SQLiteStore] = []
+
+    def engine() -> Engine:
+        if opened:
+            opened[-1].close()
+        opened.append(SQLiteStore(path))
+        return Engine(
+            market,
+            supplier,
+            opened[-1],
+            policy=make_policy("confirm-immediately"),
+            profile=COUPANG,
+            sources={"SKU-1": ("S1", "I1")},
+        )
+
+    for i in range(5):
+        market.add_order(make_order(str(i)))
+    engine().run_once(T0)
+    now = T0
+    for _ in range(24):
+        now += timedelta(hours=1)
+        supplier.advance(now)
+        engine().run_once(now)  # a fresh process every hour
+    final = engine()
+    assert final.active_orders() == []
+    assert all(final.order(r).status is OrderStatus.SHIPPED for r in market.refs())  # type: ignore[union-attr]
+    assert sum(supplier.placements.values()) == 5
+    assert market.duplicate_acknowledgements == 0
+    assert opened[-1].size_bytes() > 0
+    opened[-1].close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    fold_rows=st.integers(min_value=1, max_value=6),
+    batches=st.lists(
+        st.lists(st.tuples(st.integers(min_value=0, max_value=5), st.booleans()), max_size=4),
+        max_size=8,
+    ),
+    reopen_at=st.integers(min_value=0, max_value=8),
+)
+def test_the_order_state_log_answers_like_the_in_memory_store_before_and_after_folding(
+    tmp_path_factory: pytest.TempPathFactory,
+    fold_rows: int,
+    batches: list[list[tuple[int, bool]]],
+    reopen_at: int,
+) -> None:
+    path = tmp_path_factory.mktemp("log") / "s.db"
+    sqlite = SQLiteStore(path)
+    sqlite.fold_rows = fold_rows
+    memory = InMemoryStore()
+    refs = [make_order(f"{i:04d}").ref for i in range(6)]
+    version = 0
+    for n, changes in enumerate(batches):
+        if n == reopen_at:  # the log index is read back from the file
+            sqlite.close()
+            sqlite = SQLiteStore(path)
+            sqlite.fold_rows = fold_rows
+        batch = StoreBatch()
+        for i, done in changes:
+            version += 1
+            state = shipped(f"{i:04d}") if done else placed(f"{i:04d}")
+            batch.states[refs[i]] = state._replace(last_reason=f"v{version}")
+        for store in (sqlite, memory):
+            store.commit(batch)
+        assert sqlite.load_active() == sorted(memory.load_active(), key=lambda s: s.ref.order_id)
+        assert [sqlite.get_order(r) for r in refs] == [memory.get_order(r) for r in refs]
+        assert sqlite.known(refs) == memory.known(refs)
+    sqlite.checkpoint()  # folds whatever is left
+    assert [sqlite.get_order(r) for r in refs] == [memory.get_order(r) for r in refs]
+    sqlite.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT COUNT(*) FROM order_log").fetchone() == (0,)
+    db.close()
+
+
+def test_a_failed_write_keeps_the_last_committed_state_of_an_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: placed()}
+    store.commit(batch)
+
+    def broken(command: object) -> str:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(_store_sqlite, "encode_command", broken)
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: placed()._replace(last_reason="never committed")}
+    batch.outbox = {1: entry(1)}
+    with pytest.raises(StoreError, match="cannot write"):
+        store.commit(batch)
+    assert store.get_order(ORDER.ref) == placed()
+    assert store.load_active() == [placed()]
+    store.close()
+
+
+def test_a_version_2_file_keeps_its_order_states_after_migrating(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    db = sqlite3.connect(path)
+    for step in _store_sqlite.MIGRATIONS[:2]:
+        step(db)
+    db.execute("PRAGMA user_version=2")
+    db.execute(
+        "INSERT INTO orders (ref, active, state) VALUES (?, 1, ?)",
+        (ref_key(ORDER.ref), encode_state(placed())),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.load_active() == [placed()]
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: shipped("1001")}
+    store.commit(batch)
+    assert store.load_active() == []
+    assert store.get_order(ORDER.ref) == shipped("1001")
+    store.close()
+
+
+def test_text_no_file_can_store_is_a_store_error_not_a_unicode_error(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: placed()._replace(last_reason="lone \ud800 surrogate")}
+    with pytest.raises(StoreError, match="cannot write"):
+        store.commit(batch)
+    assert store.get_order(ORDER.ref) is None
+    store.close()

@@ -1,0 +1,348 @@
+"""The in-memory fakes behave like the APIs they stand for, and fail as scripted."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from consign_core.domain.model import (
+    CancelFault,
+    Cancellation,
+    CancelReason,
+    SupplierOrderStatus,
+    Tracking,
+)
+from consign_core.domain.workflow import BuyerRequestAnswer, BuyerRequestKind, SupplierCancelOutcome
+from consign_core.engine.ports import (
+    VENDOR_CODE_STOCK_OUT,
+    BuyerMessenger,
+    InvoiceUpload,
+    MarketOrderStatus,
+    MarketPort,
+    PlaceOrderRequest,
+    SupplierPort,
+)
+from consign_core.errors import NotFoundError, RateLimitedError, RejectedError, TransientError
+from consign_core.testing import (
+    T0,
+    Fate,
+    FaultKind,
+    Faults,
+    InMemoryMarket,
+    InMemorySupplier,
+    SupplierBehaviour,
+    make_order,
+)
+
+
+HOUR = timedelta(hours=1)
+
+
+def request(order_id: str = "1", key: str | None = None, quantity: int = 1) -> PlaceOrderRequest:
+    return PlaceOrderRequest(
+        order_ref=make_order(order_id).ref,
+        supplier_id="S1",
+        item_id="I1",
+        quantity=quantity,
+        idempotency_key=key or f"coupang:{order_id}:1",
+    )
+
+
+def test_the_fakes_implement_the_ports() -> None:
+    market, supplier = InMemoryMarket(), InMemorySupplier()
+    assert isinstance(market, MarketPort)
+    assert isinstance(market, BuyerMessenger)
+    assert isinstance(supplier, SupplierPort)
+
+
+def test_make_order_sets_a_business_day_deadline() -> None:
+    order = make_order("1", quantity=20, unit_price=3_000)
+    assert order.ship_by.date().isoformat() == "2025-09-04"  # Mon + 3 business days
+    assert (order.quantity, order.value) == (20, 60_000)
+
+
+# ------------------------------------------------------------------ failures
+
+
+def test_faults_are_reproducible_from_the_seed() -> None:
+    def outcome(faults: Faults) -> str:
+        try:
+            faults.call("x", "m", lambda: None)
+        except (TransientError, RateLimitedError) as exc:
+            return type(exc).__name__
+        return "ok"
+
+    def run(seed: int) -> list[str]:
+        faults = Faults(rate=0.5, seed=seed)
+        return [outcome(faults) for _ in range(50)]
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+    assert set(run(3)) == {"ok", "TransientError", "RateLimitedError"}
+
+
+def test_a_lost_response_applies_the_effect_and_still_raises() -> None:
+    faults = Faults(rate=1.0, kinds=(FaultKind.TIMEOUT,), lost_response_share=1.0)
+    effects: list[int] = []
+    with pytest.raises(TransientError, match="after the call took effect"):
+        faults.call("x", "m", lambda: effects.append(1))
+    assert effects == [1]
+
+
+def test_a_throttle_carries_retry_after_and_has_no_effect() -> None:
+    faults = Faults(rate=1.0, kinds=(FaultKind.THROTTLE,), retry_after=7.0)
+    effects: list[int] = []
+    with pytest.raises(RateLimitedError) as info:
+        faults.call("x", "m", lambda: effects.append(1))
+    assert info.value.retry_after == 7.0
+    assert effects == []
+
+
+def test_per_method_rates_and_one_off_failures() -> None:
+    market = InMemoryMarket(
+        faults=Faults(rates={"get_order": 1.0}, kinds=(FaultKind.SERVER_ERROR,))
+    )
+    order = make_order("1")
+    market.add_order(order)
+    market.list_paid_orders(None)
+    with pytest.raises(TransientError):
+        market.get_order(order.ref)
+    market.faults.fail_next("list_paid_orders", RejectedError("nope"))
+    with pytest.raises(RejectedError):
+        market.list_paid_orders(None)
+    assert market.calls["list_paid_orders"] == 2
+
+
+def test_faults_validate_their_rates() -> None:
+    with pytest.raises(ValueError, match="probabilit"):
+        Faults(rate=1.5)
+    with pytest.raises(ValueError, match="probabilities"):
+        Faults(rates={"m": 2.0})
+
+
+# ------------------------------------------------------------------ market
+
+
+def test_the_market_acknowledges_idempotently_and_counts_duplicates() -> None:
+    market = InMemoryMarket()
+    order = make_order("1")
+    market.add_order(order)
+    [first] = market.acknowledge([order.ref])
+    [again] = market.acknowledge([order.ref])
+    assert first.ok
+    assert again.ok
+    assert market.duplicate_acknowledgements == 1
+    assert market.acknowledgements(order.ref) == 2
+    [missing] = market.acknowledge([make_order("x").ref])
+    assert missing.code == "NOT_FOUND_SHIPMENT_BOX"
+
+
+def test_the_market_enforces_its_batch_limits() -> None:
+    market = InMemoryMarket(ack_batch_limit=2)
+    refs = [make_order(str(i)).ref for i in range(3)]
+    with pytest.raises(RejectedError, match="at most 2"):
+        market.acknowledge(refs)
+
+
+def test_invoices_need_an_acknowledged_order_a_known_courier_and_go_once() -> None:
+    market = InMemoryMarket()
+    order = make_order("1")
+    market.add_order(order)
+    upload = InvoiceUpload(ref=order.ref, tracking=Tracking(courier="CJGLS", number="1"))
+    assert market.upload_invoices([upload])[0].code == "INVALID_STATUS"
+    market.acknowledge([order.ref])
+    bad = InvoiceUpload(ref=order.ref, tracking=Tracking(courier="DAEHAN", number="1"))
+    assert market.upload_invoices([bad])[0].code == "INVALID_INVOICE_NUMBER"
+    assert market.upload_invoices([upload])[0].ok
+    assert market.upload_invoices([upload])[0].code == "NOT_ALLOW_INVOICE_NUMBER_RE_UPLOAD"
+    assert market.duplicate_uploads == 1
+    assert market.order_status(order.ref) is MarketOrderStatus.SHIPPED
+
+
+def test_a_buyer_cancel_before_acknowledgement_is_immediate() -> None:
+    market = InMemoryMarket()
+    order = make_order("1")
+    market.add_order(order)
+    request_ = market.buyer_cancels(order.ref)
+    assert request_ is not None
+    assert request_.kind is BuyerRequestKind.CANCEL
+    assert market.order_status(order.ref) is MarketOrderStatus.CANCELLED
+    market.answer_buyer_request(order.ref, request_.request_id, BuyerRequestAnswer.ACCEPT_CANCEL)
+    assert market.list_buyer_requests(None).requests == (request_,)
+
+
+def test_a_stop_shipment_request_waits_for_an_answer() -> None:
+    market = InMemoryMarket()
+    order = make_order("1")
+    market.add_order(order)
+    market.acknowledge([order.ref])
+    request_ = market.buyer_cancels(order.ref)
+    assert request_ is not None
+    assert request_.kind is BuyerRequestKind.STOP_SHIPMENT
+    upload = InvoiceUpload(ref=order.ref, tracking=Tracking(courier="CJGLS", number="1"))
+    assert market.upload_invoices([upload])[0].retryable
+    market.answer_buyer_request(order.ref, request_.request_id, BuyerRequestAnswer.STOP_SHIPMENT)
+    snapshot = market.get_order(order.ref)
+    assert snapshot.status is MarketOrderStatus.CANCELLED
+    assert snapshot.cancellation is not None
+    assert snapshot.cancellation.fault is CancelFault.BUYER
+    with pytest.raises(RejectedError, match="already answered"):
+        market.answer_buyer_request(
+            order.ref, request_.request_id, BuyerRequestAnswer.STOP_SHIPMENT
+        )
+
+
+def test_a_seller_cancel_is_recorded_as_given_and_refused_twice() -> None:
+    market = InMemoryMarket()
+    order = make_order("1")
+    market.add_order(order)
+    cancellation = Cancellation(fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=T0)
+    market.cancel_order(order.ref, cancellation)
+    assert market.get_order(order.ref).cancellation == cancellation
+    with pytest.raises(RejectedError):
+        market.cancel_order(order.ref, cancellation)
+    assert market.duplicate_cancels == 1
+    with pytest.raises(NotFoundError):
+        market.get_order(make_order("nope").ref)
+
+
+def test_the_paid_order_feed_pages_with_a_cursor() -> None:
+    market = InMemoryMarket(page_size=2)
+    for i in range(3):
+        market.add_order(make_order(str(i)))
+    first = market.list_paid_orders(None)
+    assert [o.ref.order_id for o in first.orders] == ["0", "1"]
+    assert first.has_more
+    second = market.list_paid_orders(first.cursor)
+    assert [o.ref.order_id for o in second.orders] == ["2"]
+    assert not second.has_more
+    assert market.list_paid_orders(second.cursor).orders == ()
+
+
+def test_the_market_round_trips_through_json() -> None:
+    market = InMemoryMarket()
+    order = make_order("1")
+    market.add_order(order)
+    market.acknowledge([order.ref])
+    market.buyer_cancels(order.ref)
+    market.send_message(order.ref, "stock_out", "품절 안내")
+    copy = InMemoryMarket()
+    copy.load(json.loads(json.dumps(market.dump())))
+    assert copy.dump() == market.dump()
+    assert copy.get_order(order.ref) == market.get_order(order.ref)
+
+
+# ------------------------------------------------------------------ supplier
+
+
+def test_a_supplier_order_is_accepted_then_shipped_on_schedule() -> None:
+    supplier = InMemorySupplier(
+        behaviour=SupplierBehaviour(confirm_after=HOUR, invoice_after=5 * HOUR)
+    )
+    order = supplier.place_order(request())
+    assert order.status is SupplierOrderStatus.PLACED
+    supplier.advance(T0 + 2 * HOUR)
+    assert supplier.get_orders([order.supplier_order_id])[0].status is SupplierOrderStatus.CONFIRMED
+    supplier.advance(T0 + 6 * HOUR)
+    [shipped] = supplier.get_orders([order.supplier_order_id])
+    assert shipped.status is SupplierOrderStatus.INVOICED
+    assert shipped.tracking is not None
+    assert shipped.tracking.courier == "DAEHAN"
+
+
+def test_placing_twice_with_one_key_really_orders_twice_and_is_counted() -> None:
+    supplier = InMemorySupplier()
+    first = supplier.place_order(request(key="k"))
+    supplier.place_order(request(key="k"))
+    assert supplier.duplicate_orders == 1
+    assert supplier.find_order("k") == first
+    assert supplier.find_order("other") is None
+
+
+def test_a_sold_out_item_refuses_orders_with_the_stock_out_code() -> None:
+    supplier = InMemorySupplier()
+    supplier.add_item("S1", "I1", stock=2)
+    supplier.place_order(request("1", quantity=2))
+    with pytest.raises(RejectedError) as info:
+        supplier.place_order(request("2"))
+    assert info.value.vendor_code == VENDOR_CODE_STOCK_OUT
+    assert supplier.get_stock("S1", "I1").stock == 0
+
+
+def test_scripted_and_drawn_fates() -> None:
+    supplier = InMemorySupplier(
+        behaviour=SupplierBehaviour(cancel_probability=1.0, cancel_after=3 * HOUR)
+    )
+    scripted = make_order("9").ref
+    supplier.script(scripted, Fate(ships=True, after=2 * HOUR))
+    kept = supplier.place_order(request("9"))
+    dropped = supplier.place_order(request("8"))
+    supplier.advance(T0 + 4 * HOUR)
+    by_id = {o.supplier_order_id: o for o in supplier.orders()}
+    assert by_id[kept.supplier_order_id].status is SupplierOrderStatus.INVOICED
+    cancelled = by_id[dropped.supplier_order_id]
+    assert cancelled.status is SupplierOrderStatus.CANCELLED
+    assert cancelled.cancellation is not None
+    assert (cancelled.cancellation.fault, cancelled.cancellation.reason) == (
+        CancelFault.SELLER,
+        CancelReason.STOCK_OUT,
+    )
+
+
+def test_a_buyer_cancel_depends_on_how_far_the_supplier_got() -> None:
+    supplier = InMemorySupplier(behaviour=SupplierBehaviour(accept_cancel_after=2 * HOUR))
+    waiting = supplier.place_order(request("1"))
+    assert (
+        supplier.cancel_order(waiting.supplier_order_id, "memo") is SupplierCancelOutcome.CANCELLED
+    )
+    accepted = supplier.place_order(request("2"))
+    supplier.advance(T0 + 90 * timedelta(minutes=1))
+    assert (
+        supplier.cancel_order(accepted.supplier_order_id, "memo") is SupplierCancelOutcome.REQUESTED
+    )
+    supplier.advance(T0 + 4 * HOUR)
+    [done] = supplier.get_orders([accepted.supplier_order_id])
+    assert done.status is SupplierOrderStatus.CANCELLED
+    assert done.cancellation is not None
+    assert done.cancellation.fault is CancelFault.BUYER
+    shipped = supplier.place_order(request("3"))
+    supplier.advance(T0 + 30 * HOUR)
+    assert supplier.cancel_order(shipped.supplier_order_id, "memo") is SupplierCancelOutcome.REFUSED
+    assert supplier.cancel_memos[shipped.supplier_order_id] == "memo"
+
+
+def test_stock_and_price_changes_are_published_on_the_feed() -> None:
+    supplier = InMemorySupplier(page_size=1)
+    supplier.add_item("S1", "I1", stock=5)
+    supplier.set_stock("S1", "I1", 0)
+    supplier.set_price("S1", "I1", 7_000)
+    first = supplier.list_changes(None)
+    assert first.changes[0].stock == 0
+    assert first.has_more
+    second = supplier.list_changes(first.cursor)
+    assert second.changes[0].unit_cost == 7_000
+    assert not second.has_more
+
+
+def test_the_supplier_round_trips_through_json() -> None:
+    supplier = InMemorySupplier(seed=3)
+    supplier.add_item("S1", "I1", stock=9)
+    supplier.place_order(request("1"))
+    supplier.place_order(request("2"))
+    supplier.advance(T0 + 2 * HOUR)
+    copy = InMemorySupplier(seed=3)
+    copy.load(json.loads(json.dumps(supplier.dump())))
+    assert copy.dump() == supplier.dump()
+    copy.advance(T0 + 30 * HOUR)
+    supplier.advance(T0 + 30 * HOUR)
+    assert copy.orders() == supplier.orders()
+
+
+def test_on_change_fires_after_every_change() -> None:
+    supplier = InMemorySupplier()
+    seen: list[int] = []
+    supplier.on_change = lambda: seen.append(len(supplier.orders()))
+    supplier.place_order(request("1"))
+    assert seen == [1]
