@@ -26,6 +26,7 @@ __all__ = [
     "member_of",
     "non_empty_str",
     "optional",
+    "personal_text",
     "probability",
     "string",
 ]
@@ -133,5 +134,28 @@ def optional(inner: Validator) -> Validator:
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is not None:
             inner(instance, attribute, value)
+
+    return check
+
+
+def personal_text(*, required: bool) -> Validator:
+    """Require personal text (a buyer's name, phone, address): a string, non-blank if ``required``.
+
+    The error names the class and the field but never the value, since the value is personal
+    data; the exception's ``value`` is ``None`` for the same reason.
+    """
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        owner = type(instance).__name__
+        if not isinstance(value, str):
+            expected = "a string"
+        elif required and not value.strip():
+            expected = "a non-empty string"
+        elif not _storable(value):
+            expected = "text without lone surrogates"
+        else:
+            return
+        msg = f"{owner}.{attribute.name} must be {expected} (the value is personal data: not shown)"
+        raise ValidationError(msg, field=attribute.name, value=None)
 
     return check

@@ -31,6 +31,7 @@ from consign_core.domain._validators import (
     member_of,
     non_empty_str,
     optional,
+    personal_text,
     string,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "MarketOrder",
     "OrderLine",
     "OrderRef",
+    "Recipient",
     "Supplier",
     "SupplierItem",
     "SupplierOrder",
@@ -124,6 +126,38 @@ class Tracking:
     """The tracking (invoice) number."""
 
 
+_HIDDEN = "<personal data hidden>"
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class Recipient:
+    """Where the supplier ships a consignment order: the buyer's delivery details.
+
+    A consignment supplier ships to the buyer, so these travel from the market order (Coupang's
+    ``receiver``) to the supplier order (Domeme's ``deliinfo``). They are personal data:
+    ``repr`` and ``str`` show none of them, validation errors name the field but not the value,
+    and the engine never logs them. Stores keep them only while the order needs them.
+    """
+
+    name: str = attrs.field(validator=personal_text(required=True))
+    """The receiver's name (수취인)."""
+    phone: str = attrs.field(validator=personal_text(required=True))
+    """A phone number to reach the receiver; on Coupang the buyer's safe number (안심번호)."""
+    zip_code: str = attrs.field(validator=personal_text(required=False))
+    """The postal code (우편번호), five digits in Korea."""
+    address1: str = attrs.field(validator=personal_text(required=True))
+    """The street address (주소1)."""
+    address2: str = attrs.field(default="", validator=personal_text(required=False))
+    """The detailed address: building, floor, unit (주소2); may be empty."""
+    memo: str = attrs.field(default="", validator=personal_text(required=False))
+    """The buyer's delivery message (배송 메모), e.g. "문 앞에 놓아주세요"; may be empty."""
+
+    def __repr__(self) -> str:
+        return f"Recipient({_HIDDEN})"
+
+    __str__ = __repr__
+
+
 @attrs.frozen(kw_only=True)
 class OrderLine:
     """One line of a market order: a SKU, how many units and the unit price in KRW."""
@@ -173,6 +207,11 @@ class MarketOrder:
     """When the buyer paid (결제완료)."""
     ship_by: datetime = attrs.field(validator=_ship_by_after_paid)
     """The market's deadline to ship (tracking entered), e.g. 3 business days after payment."""
+    recipient: Recipient | None = attrs.field(
+        default=None, validator=optional(instance_of(Recipient))
+    )
+    """The buyer's delivery details, where the market gives them (a market adapter does; the
+    policy lab and order logs have none). Personal data: see :class:`Recipient`."""
 
     @property
     def quantity(self) -> int:
