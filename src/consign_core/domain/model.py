@@ -40,6 +40,7 @@ __all__ = [
     "CancelFault",
     "CancelReason",
     "Cancellation",
+    "Courier",
     "MarketOrder",
     "OrderLine",
     "OrderRef",
@@ -94,6 +95,41 @@ class SupplierOrderStatus(enum.Enum):
 
 def _is_terminal(status: SupplierOrderStatus) -> bool:
     return status in {SupplierOrderStatus.INVOICED, SupplierOrderStatus.CANCELLED}
+
+
+class Courier(enum.Enum):
+    """A Korean parcel courier (택배사), named once for the whole library.
+
+    Markets and supplier platforms each have their own codes for the same courier (Lotte is
+    ``HYUNDAI`` on Coupang and on Domeme, Logen is ``KGB`` on Coupang and ``KGBL`` on Domeme);
+    each adapter maps its vendor's codes to these members and back, as data, and nothing
+    outside the adapters sees a vendor code.
+    """
+
+    CJ = "cj"
+    """CJ대한통운 (CJ Logistics)."""
+    LOTTE = "lotte"
+    """롯데택배 (Lotte Global Logistics; formerly Hyundai Logistics)."""
+    HANJIN = "hanjin"
+    """한진택배."""
+    LOGEN = "logen"
+    """로젠택배."""
+    EPOST = "epost"
+    """우체국택배 (Korea Post)."""
+    KYUNGDONG = "kyungdong"
+    """경동택배."""
+    DAESIN = "daesin"
+    """대신택배."""
+    ILYANG = "ilyang"
+    """일양로지스."""
+    CHUNIL = "chunil"
+    """천일택배."""
+    HAPDONG = "hapdong"
+    """합동택배."""
+    CVS = "cvs"
+    """편의점택배 (CVSnet / GS Postbox)."""
+    CU = "cu"
+    """CU 편의점택배."""
 
 
 @attrs.frozen(kw_only=True, cache_hash=True)
