@@ -16,6 +16,7 @@ Both implement the :class:`Store` port defined here. What they keep:
 
 from __future__ import annotations
 
+from consign_core._exports import publish
 from consign_core.store._memory import InMemoryStore
 from consign_core.store._sqlite import SCHEMA_VERSION, SQLiteStore
 from consign_core.store._types import OutboxEntry, OutboxStatus, Store, StoreBatch
@@ -30,3 +31,5 @@ __all__ = [
     "Store",
     "StoreBatch",
 ]
+
+publish(__name__, __all__)

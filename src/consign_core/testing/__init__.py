@@ -20,6 +20,7 @@ A typical test::
 
 from __future__ import annotations
 
+from consign_core._exports import publish
 from consign_core.testing._builders import T0, make_order
 from consign_core.testing._faults import FaultKind, Faults
 from consign_core.testing._market import COUPANG_COURIERS, InMemoryMarket, SentMessage
@@ -38,3 +39,5 @@ __all__ = [
     "SupplierBehaviour",
     "make_order",
 ]
+
+publish(__name__, __all__)

@@ -16,6 +16,7 @@ decision in production, in the simulator and in a backtest.
 
 from __future__ import annotations
 
+from consign_core._exports import publish
 from consign_core.domain.timing._policies import (
     DEFAULT_POLICY_NAMES,
     AwaitInvoice,
@@ -60,3 +61,5 @@ __all__ = [
     "policy_names",
     "watches_supplier_confirmation",
 ]
+
+publish(__name__, __all__)
