@@ -127,7 +127,7 @@ def test_simulate_progress_goes_to_stderr(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = iter(float(i) for i in range(0, 100_000, 3))
-    monkeypatch.setattr("consign_core.cli._main._clock", lambda: next(clock))
+    monkeypatch.setattr("consign_core.cli._output._clock", lambda: next(clock))
     code, out, err = run(
         capsys, "simulate", "--orders", "100", "--policy", "confirm-immediately", "--json"
     )
