@@ -1,10 +1,12 @@
-"""Hypothesis strategies for the domain model and lifecycle events."""
+"""Hypothesis strategies for the domain model and lifecycle events, and example counts."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from hypothesis import settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from consign_core.domain import events as ev
 from consign_core.domain import model as m
@@ -149,3 +151,16 @@ models = st.one_of(
     cancellations,
     supplier_orders(),
 )
+
+
+def examples(full: int) -> int:
+    """How many examples a test that asks for ``full`` of them runs under the current profile.
+
+    ``full`` in the ``ci`` profile (and ``default``), scaled down in ``dev`` (a tenth) and up
+    in ``stress`` by the ratio of the profiles' own ``max_examples``; at least one.
+    """
+    try:
+        baseline = settings.get_profile("ci").max_examples
+    except InvalidArgument:  # no profiles registered (the conftest was not loaded)
+        return full
+    return max(1, round(full * settings().max_examples / baseline))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consign_core.domain import events as ev
+from consign_core.domain.calendar import KST
 from consign_core.domain.model import CancelFault, Cancellation, CancelReason, Tracking
 from consign_core.domain.rules import COUPANG
 from consign_core.domain.timing import SupplierOrderState, make_policy
@@ -55,6 +57,8 @@ from consign_core.store._codec import (
     ref_key,
 )
 from consign_core.testing import T0, InMemoryMarket, InMemorySupplier, make_order
+from tests._zones import FallBackZone
+from tests.strategies import examples
 
 
 ORDER = make_order("1001")
@@ -199,9 +203,9 @@ def test_every_command_survives_the_codec(command: Command) -> None:
 def test_every_lifecycle_event_survives_the_journal_codec() -> None:
     tracking = Tracking(courier="DAEHAN", number="1")
     cancellation = Cancellation(fault=CancelFault.BUYER, reason=CancelReason.BUYER_REMORSE, at=T0)
-    common = {"ref": ORDER.ref, "at": T0}
-    supplier = {**common, "supplier_id": "S1", "supplier_order_id": "D1"}
-    events = [
+    common: dict[str, Any] = {"ref": ORDER.ref, "at": T0}
+    supplier: dict[str, Any] = {**common, "supplier_id": "S1", "supplier_order_id": "D1"}
+    events: list[ev.Event] = [
         ev.OrderPaid(order=ORDER),
         ev.SupplierOrderPlaced(**supplier, item_id="I1", quantity=2, reported_stock=5),
         ev.SupplierConfirmed(**supplier),
@@ -219,10 +223,41 @@ def test_every_lifecycle_event_survives_the_journal_codec() -> None:
         decode_event(["?", "coupang", "1", T0.isoformat()])
 
 
+_ZONE = FallBackZone()
+_FIRST_PASS = datetime(2031, 11, 2, 1, 30, tzinfo=_ZONE)  # equal (and hashed) as the second,
+_SECOND_PASS = _FIRST_PASS.replace(fold=1)  # but an hour later
+
+
+def test_an_instant_in_a_repeated_wall_hour_is_journaled_at_its_own_offset() -> None:
+    for at in (_FIRST_PASS, _SECOND_PASS):
+        event = ev.MarketAcknowledged(ref=ORDER.ref, at=at)
+        text = encode_event(event)
+        expected = ["A", ORDER.ref.market, ORDER.ref.order_id, at.isoformat()]
+        assert text == json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
+        assert decode_event(json.loads(text)).at.timestamp() == at.timestamp()
+
+
+def test_an_order_state_placed_in_a_repeated_wall_hour_keeps_its_instant() -> None:
+    for at in (_FIRST_PASS, _SECOND_PASS):
+        state = placed()._replace(placed_at=at, wake_at=at + timedelta(minutes=1))
+        decoded = decode_state(encode_state(state))
+        assert decoded.placed_at is not None
+        assert decoded.placed_at.timestamp() == at.timestamp()
+
+
+def test_equal_instants_in_two_zones_are_journaled_as_json_dumps_writes_them() -> None:
+    in_kst = datetime(2031, 3, 4, 9, 0, tzinfo=KST)
+    in_utc = in_kst.astimezone(timezone.utc)
+    for at in (in_kst, in_utc):
+        event = ev.Delivered(ref=ORDER.ref, at=at)
+        expected = ["D", ORDER.ref.market, ORDER.ref.order_id, at.isoformat()]
+        assert encode_event(event) == json.dumps(expected, separators=(",", ":"))
+
+
 _AWKWARD = st.text(min_size=1, max_size=12).filter(lambda t: t.strip() == t and t != "")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     supplier_id=_AWKWARD,
     supplier_order_id=_AWKWARD,
@@ -236,9 +271,9 @@ def test_hand_assembled_journal_records_are_the_json_of_their_fields(
     # Quotes, backslashes, control characters and Hangul must come out as json.dumps writes them.
     tracking = Tracking(courier=courier, number=number)
     ref = ORDER.ref
-    head = [ref.market, ref.order_id, T0.isoformat()]
+    head: list[object] = [ref.market, ref.order_id, T0.isoformat()]
     ids = {"supplier_id": supplier_id, "supplier_order_id": supplier_order_id}
-    cases = [
+    cases: list[tuple[ev.Event, list[object]]] = [
         (
             ev.SupplierOrderPlaced(
                 ref=ref, at=T0, **ids, item_id=number, quantity=3, reported_stock=stock
@@ -260,13 +295,13 @@ def test_hand_assembled_journal_records_are_the_json_of_their_fields(
         assert decode_event(json.loads(text)) == event
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(supplier_id=_AWKWARD, key=_AWKWARD, courier=_AWKWARD, number=_AWKWARD)
 def test_hand_assembled_commands_are_the_json_of_their_fields(
     supplier_id: str, key: str, courier: str, number: str
 ) -> None:
     ref = ORDER.ref
-    head = [ref.market, ref.order_id]
+    head: list[object] = [ref.market, ref.order_id]
     cases: list[tuple[Command, list[object]]] = [
         (Acknowledge(ref=ref), head),
         (
@@ -414,7 +449,7 @@ def test_an_engine_on_sqlite_resumes_after_a_restart(tmp_path: Path) -> None:
     opened[-1].close()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     fold_rows=st.integers(min_value=1, max_value=6),
     batches=st.lists(
@@ -511,3 +546,104 @@ def test_text_no_file_can_store_is_a_store_error_not_a_unicode_error(tmp_path: P
         store.commit(batch)
     assert store.get_order(ORDER.ref) is None
     store.close()
+
+
+# ------------------------------------------------------------------ a second store on the file
+
+
+def commit_states(store: SQLiteStore, *states: OrderState) -> None:
+    batch = StoreBatch()
+    batch.states = {state.ref: state for state in states}
+    store.commit(batch)
+
+
+def log_rows(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM order_log").fetchone()[0])
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "state.db"
+
+
+@pytest.fixture
+def open_store(db_path: Path) -> Iterator[Callable[[], SQLiteStore]]:
+    """Opens one more store on the same file (another process, say); all closed at the end."""
+    opened: list[SQLiteStore] = []
+
+    def open_another() -> SQLiteStore:
+        store = SQLiteStore(db_path)
+        opened.append(store)
+        return store
+
+    yield open_another
+    for store in opened:
+        store.close()
+
+
+def test_a_second_store_reads_states_committed_after_it_opened(
+    open_store: Callable[[], SQLiteStore],
+) -> None:
+    engine = open_store()
+    inspector = open_store()  # e.g. another process looking at the file
+    commit_states(engine, placed())
+    assert inspector.get_order(ORDER.ref) == placed()
+    assert inspector.known([ORDER.ref]) == {ORDER.ref}
+    assert inspector.load_active() == [placed()]
+
+
+def test_a_second_store_reads_orders_the_writer_folded_after_it_opened(
+    open_store: Callable[[], SQLiteStore],
+) -> None:
+    engine = open_store()
+    commit_states(engine, placed())
+    inspector = open_store()  # its log index points at the logged row
+    engine.checkpoint()  # the row moves to orders
+    assert inspector.get_order(ORDER.ref) == placed()
+    assert inspector.known([ORDER.ref]) == {ORDER.ref}
+    assert inspector.load_active() == [placed()]
+
+
+def test_a_second_store_does_not_load_an_order_finished_after_it_opened(
+    open_store: Callable[[], SQLiteStore],
+) -> None:
+    engine = open_store()
+    commit_states(engine, placed())
+    engine.checkpoint()  # orders holds the active state
+    inspector = open_store()
+    commit_states(engine, shipped("1001"))  # the terminal state is only in the log
+    assert inspector.get_order(ORDER.ref) == shipped("1001")
+    assert inspector.load_active() == []
+
+
+def test_the_writer_reads_its_orders_after_another_store_folded_the_log(
+    open_store: Callable[[], SQLiteStore], db_path: Path
+) -> None:
+    engine = open_store()
+    commit_states(engine, placed(), placed("1002"))
+    open_store().checkpoint()  # a maintenance job folds the log
+    assert engine.get_order(ORDER.ref) == placed()
+    assert engine.load_active() == [placed(), placed("1002")]
+    commit_states(engine, shipped("1001"))
+    assert engine.get_order(ORDER.ref) == shipped("1001")
+    assert engine.load_active() == [placed("1002")]
+    engine.checkpoint()
+    assert log_rows(db_path) == 0
+    assert engine.get_order(ORDER.ref) == shipped("1001")
+    assert engine.load_active() == [placed("1002")]
+
+
+def test_a_checkpoint_through_a_second_store_folds_what_the_writer_appended_since(
+    open_store: Callable[[], SQLiteStore], db_path: Path
+) -> None:
+    engine = open_store()
+    maintenance = open_store()  # opened while the log was empty
+    commit_states(engine, placed())
+    maintenance.checkpoint()
+    assert log_rows(db_path) == 0
+    assert engine.get_order(ORDER.ref) == placed()
+    assert open_store().load_active() == [placed()]

@@ -24,7 +24,13 @@ from consign_core.engine.ports import (
     PlaceOrderRequest,
     SupplierPort,
 )
-from consign_core.errors import NotFoundError, RateLimitedError, RejectedError, TransientError
+from consign_core.errors import (
+    NotFoundError,
+    RateLimitedError,
+    RejectedError,
+    TransientError,
+    ValidationError,
+)
 from consign_core.testing import (
     T0,
     Fate,
@@ -38,6 +44,7 @@ from consign_core.testing import (
 
 
 HOUR = timedelta(hours=1)
+REF = make_order("1").ref
 
 
 def request(order_id: str = "1", key: str | None = None, quantity: int = 1) -> PlaceOrderRequest:
@@ -120,6 +127,37 @@ def test_faults_validate_their_rates() -> None:
         Faults(rate=1.5)
     with pytest.raises(ValueError, match="probabilities"):
         Faults(rates={"m": 2.0})
+
+
+def test_faults_refuse_kinds_that_are_not_fault_kinds() -> None:
+    with pytest.raises(ValidationError, match=r"Faults\.kinds .*got 'throttle'"):
+        Faults(rate=1.0, kinds=("throttle",))  # type: ignore[arg-type]
+    assert Faults(kinds=[FaultKind.THROTTLE]).kinds == (FaultKind.THROTTLE,)  # type: ignore[arg-type]
+
+
+def test_a_throttled_supplier_cancel_records_no_memo() -> None:
+    supplier = InMemorySupplier()
+    order_id = supplier.place_order(request()).supplier_order_id
+    supplier.faults.fail_next("cancel_order", RateLimitedError("429", retry_after=1.0))
+    with pytest.raises(RateLimitedError):
+        supplier.cancel_order(order_id, "buyer cancelled")
+    assert supplier.cancel_memos == {}
+    with pytest.raises(NotFoundError):
+        supplier.cancel_order("D-unknown", "memo")
+    assert supplier.cancel_memos == {}
+    assert supplier.cancel_order(order_id, "buyer cancelled") is SupplierCancelOutcome.CANCELLED
+    assert supplier.cancel_memos == {order_id: "buyer cancelled"}
+
+
+def test_an_over_limit_batch_is_counted_as_a_call() -> None:
+    market = InMemoryMarket(ack_batch_limit=1, invoice_batch_limit=1)
+    refs = [make_order(str(i)).ref for i in range(2)]
+    uploads = [InvoiceUpload(ref=r, tracking=Tracking(courier="CJGLS", number="1")) for r in refs]
+    with pytest.raises(RejectedError, match="at most 1"):
+        market.acknowledge(refs)
+    with pytest.raises(RejectedError, match="at most 1"):
+        market.upload_invoices(uploads)
+    assert (market.calls["acknowledge"], market.calls["upload_invoices"]) == (1, 1)
 
 
 # ------------------------------------------------------------------ market
@@ -234,6 +272,60 @@ def test_the_market_round_trips_through_json() -> None:
     assert copy.get_order(order.ref) == market.get_order(order.ref)
 
 
+def test_a_cursor_the_fake_never_issued_is_refused_not_a_crash_or_a_repeat() -> None:
+    market = InMemoryMarket()
+    supplier = InMemorySupplier()
+    for i in range(3):
+        market.add_order(make_order(str(i)))
+    for bad in ("abc", "-1", ""):
+        with pytest.raises(RejectedError, match="invalid cursor"):
+            market.list_paid_orders(bad)
+        with pytest.raises(RejectedError, match="invalid cursor"):
+            market.list_buyer_requests(bad)
+        with pytest.raises(RejectedError, match="invalid cursor"):
+            supplier.list_changes(bad)
+
+
+def test_a_second_buyer_cancel_while_a_stop_request_is_open_files_no_new_request() -> None:
+    market = InMemoryMarket()
+    order = make_order("1")
+    market.add_order(order)
+    market.acknowledge([order.ref])
+    first = market.buyer_cancels(order.ref)
+    again = market.buyer_cancels(order.ref)
+    assert first is not None
+    assert first.kind is BuyerRequestKind.STOP_SHIPMENT
+    assert again == first
+    assert market.list_buyer_requests(None).requests == (first,)
+    market.answer_buyer_request(order.ref, first.request_id, BuyerRequestAnswer.STOP_SHIPMENT)
+    assert market.order_status(order.ref) is MarketOrderStatus.CANCELLED
+
+
+@pytest.mark.parametrize(
+    "tracking", [None, Tracking(courier="DAEHAN", number="600000000001")], ids=["none", "unknown"]
+)
+def test_already_shipped_needs_a_waybill_in_a_market_courier_code(
+    tracking: Tracking | None,
+) -> None:
+    market = InMemoryMarket()
+    order = make_order("1")
+    market.add_order(order)
+    market.acknowledge([order.ref])
+    request = market.buyer_cancels(order.ref)
+    assert request is not None
+    with pytest.raises(RejectedError, match="waybill"):
+        market.answer_buyer_request(
+            order.ref, request.request_id, BuyerRequestAnswer.ALREADY_SHIPPED, tracking
+        )
+    snapshot = market.get_order(order.ref)
+    assert (snapshot.status, snapshot.tracking) == (MarketOrderStatus.ACKNOWLEDGED, None)
+    good = Tracking(courier="CJGLS", number="600000000001")
+    market.answer_buyer_request(
+        order.ref, request.request_id, BuyerRequestAnswer.ALREADY_SHIPPED, good
+    )
+    assert market.get_order(order.ref).tracking == good
+
+
 # ------------------------------------------------------------------ supplier
 
 
@@ -346,3 +438,75 @@ def test_on_change_fires_after_every_change() -> None:
     supplier.on_change = lambda: seen.append(len(supplier.orders()))
     supplier.place_order(request("1"))
     assert seen == [1]
+
+
+def test_a_refused_stock_change_leaves_the_item_as_it_was() -> None:
+    supplier = InMemorySupplier()
+    supplier.add_item("S1", "I1", stock=5, unit_cost=3_000)
+    with pytest.raises(ValidationError):
+        supplier.set_stock("S1", "I1", -1)
+    with pytest.raises(ValidationError):
+        supplier.set_price("S1", "I1", -10)
+    item = supplier.get_stock("S1", "I1")
+    assert (item.stock, item.unit_cost) == (5, 3_000)
+    assert supplier.list_changes(None).changes == ()
+
+
+def test_cancel_memos_survive_dump_and_load() -> None:
+    supplier = InMemorySupplier()
+    order_id = supplier.place_order(request()).supplier_order_id
+    supplier.cancel_order(order_id, "구매자 취소")
+    copy = InMemorySupplier()
+    copy.load(json.loads(json.dumps(supplier.dump())))
+    assert copy.cancel_memos == {order_id: "구매자 취소"}
+
+
+def test_a_stock_out_before_the_supplier_accepts_a_cancel_request_stays_a_stock_out() -> None:
+    supplier = InMemorySupplier(
+        behaviour=SupplierBehaviour(confirm_after=HOUR, accept_cancel_after=5 * HOUR)
+    )
+    supplier.script(REF, Fate(ships=False, after=3 * HOUR, reason=CancelReason.STOCK_OUT))
+    order_id = supplier.place_order(request()).supplier_order_id
+    supplier.advance(T0 + 2 * HOUR)
+    assert supplier.cancel_order(order_id, "memo") is SupplierCancelOutcome.REQUESTED
+    supplier.advance(T0 + 3 * HOUR)  # the 판매취소 is due now, before the request is accepted
+    [order] = supplier.get_orders([order_id])
+    assert order.status is SupplierOrderStatus.CANCELLED
+    assert order.cancellation is not None
+    assert order.cancellation.at == T0 + 3 * HOUR
+    assert (order.cancellation.fault, order.cancellation.reason) == (
+        CancelFault.SELLER,
+        CancelReason.STOCK_OUT,
+    )
+
+
+def test_a_cancel_request_the_supplier_never_accepts_is_not_reported_as_accepted() -> None:
+    supplier = InMemorySupplier(
+        behaviour=SupplierBehaviour(confirm_after=HOUR, accept_cancel_requests=False)
+    )
+    supplier.script(REF, Fate(ships=False, after=6 * HOUR, reason=CancelReason.STOCK_OUT))
+    order_id = supplier.place_order(request()).supplier_order_id
+    supplier.advance(T0 + 2 * HOUR)
+    assert supplier.cancel_order(order_id, "memo") is SupplierCancelOutcome.REQUESTED
+    supplier.advance(T0 + 7 * HOUR)
+    [order] = supplier.get_orders([order_id])
+    assert order.cancellation is not None
+    assert order.cancellation.fault is CancelFault.SELLER
+    assert order.cancellation.note == "판매취소"
+
+
+def test_whether_a_cancel_request_was_accepted_survives_dump_and_load() -> None:
+    behaviour = SupplierBehaviour(confirm_after=HOUR, accept_cancel_requests=False)
+    supplier = InMemorySupplier(behaviour=behaviour)
+    supplier.script(REF, Fate(ships=False, after=6 * HOUR, reason=CancelReason.STOCK_OUT))
+    refused = supplier.place_order(request("1")).supplier_order_id
+    accepted = supplier.place_order(request("2")).supplier_order_id
+    supplier.advance(T0 + 2 * HOUR)
+    supplier.cancel_order(refused, "memo")
+    supplier.behaviour = SupplierBehaviour(confirm_after=HOUR, accept_cancel_after=HOUR)
+    supplier.cancel_order(accepted, "memo")
+    copy = InMemorySupplier(behaviour=behaviour)
+    copy.load(json.loads(json.dumps(supplier.dump())))
+    copy.advance(T0 + 30 * HOUR)
+    faults = {o.supplier_order_id: o.cancellation.fault for o in copy.orders() if o.cancellation}
+    assert faults == {refused: CancelFault.SELLER, accepted: CancelFault.BUYER}

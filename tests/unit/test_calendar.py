@@ -22,6 +22,7 @@ from consign_core.domain.calendar import (
     to_kst,
 )
 from consign_core.errors import ConfigurationError, NaiveDatetimeError, ValidationError
+from tests.strategies import examples
 
 
 NINE_TO_SIX = BusinessCalendar(work_start_hour=9, work_end_hour=18)
@@ -506,19 +507,40 @@ def test_is_penalty_suspended_rejects_a_naive_instant() -> None:
         )
 
 
+def test_a_moratorium_asked_about_a_datetime_says_to_pass_a_date() -> None:
+    with pytest.raises(ValidationError, match=r"day must be a datetime\.date") as info:
+        NAVER_CHUSEOK_2025.covers(kst(2025, 10, 2, 9), "naver")  # a datetime is a date to mypy
+    assert info.value.field == "day"
+
+
+def test_a_moratorium_takes_penalty_kinds_as_strings_as_its_constructor_does() -> None:
+    day = date(2025, 10, 2)
+    assert NAVER_CHUSEOK_2025.suspends("late_shipment", day, "naver")
+    assert not NAVER_CHUSEOK_2025.suspends("stock_out_cancel", day, "naver")
+    assert NAVER_CHUSEOK_2025.suspends(PenaltyKind.LATE_SHIPMENT, day, "naver")
+    at = kst(2025, 10, 2, 9)
+    assert DEFAULT_CALENDAR.with_moratoria(NAVER_CHUSEOK_2025).is_penalty_suspended(
+        "late_shipment", at, "naver"
+    )
+    for calendar in (DEFAULT_CALENDAR, DEFAULT_CALENDAR.with_moratoria(NAVER_CHUSEOK_2025)):
+        with pytest.raises(ValidationError, match="kind must be a PenaltyKind") as info:
+            calendar.is_penalty_suspended("late shipment", at, "naver")  # a typo: not False
+        assert (info.value.field, info.value.value) == ("kind", "late shipment")
+
+
 # --------------------------------------------------------------------- properties
 
 KR_PUBLIC = holidays.country_holidays("KR", categories=("public",), years=range(2014, 2038))
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(day=dates, n=st.integers(min_value=-60, max_value=60))
 def test_add_business_days_agrees_with_holidays_nth_working_day(day: date, n: int) -> None:
     expected = day if n == 0 else KR_PUBLIC.get_nth_working_day(day, n)
     assert DEFAULT_CALENDAR.add_business_days(day, n) == expected
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(calendar=calendars, day=dates, n=st.integers(min_value=1, max_value=400))
 def test_adding_n_business_days_lands_on_a_business_day_n_days_away(
     calendar: BusinessCalendar, day: date, n: int
@@ -529,7 +551,7 @@ def test_adding_n_business_days_lands_on_a_business_day_n_days_away(
     assert calendar.business_days_between(result, day) == -n
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(calendar=calendars, day=dates, n=st.integers(min_value=-300, max_value=300))
 def test_add_business_days_is_strictly_monotone_in_n(
     calendar: BusinessCalendar, day: date, n: int
@@ -537,7 +559,7 @@ def test_add_business_days_is_strictly_monotone_in_n(
     assert calendar.add_business_days(day, n) < calendar.add_business_days(day, n + 1)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(calendar=calendars, start=dates, length=st.integers(min_value=0, max_value=60))
 def test_business_days_between_matches_a_day_by_day_count(
     calendar: BusinessCalendar, start: date, length: int
@@ -549,7 +571,7 @@ def test_business_days_between_matches_a_day_by_day_count(
     assert calendar.business_days_between(start, end) == expected
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(calendar=calendars, a=instants, b=instants)
 def test_business_hours_are_antisymmetric_and_non_negative_forward(
     calendar: BusinessCalendar, a: datetime, b: datetime
@@ -561,7 +583,7 @@ def test_business_hours_are_antisymmetric_and_non_negative_forward(
         assert forward <= (b - a).total_seconds() / 3600 + 1e-9
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(calendar=calendars, a=instants, b=instants, c=instants)
 def test_business_hours_are_additive(
     calendar: BusinessCalendar, a: datetime, b: datetime, c: datetime
@@ -570,7 +592,7 @@ def test_business_hours_are_additive(
     assert calendar.business_hours_between(a, c) == pytest.approx(total, abs=1e-6)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(
     calendar=calendars,
     start=instants,
@@ -585,7 +607,7 @@ def test_add_business_hours_round_trips_with_business_hours_between(
     assert calendar.business_hours_between(start, end) == pytest.approx(hours, abs=1e-6)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(day=dates, t1=st.times(), t2=st.times())
 def test_default_window_counts_elapsed_hours_within_one_business_day(
     day: date, t1: time, t2: time
@@ -597,7 +619,7 @@ def test_default_window_counts_elapsed_hours_within_one_business_day(
     assert DEFAULT_CALENDAR.business_hours_between(a, b) == pytest.approx(elapsed, abs=1e-9)
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(
     paid=instants,
     business_days=st.integers(min_value=0, max_value=10),

@@ -68,6 +68,7 @@ from consign_core.domain.rules import (
     WindowKind,
 )
 from consign_core.domain.serialization import structure, unstructure
+from tests.strategies import examples
 
 
 # ======================================================================================
@@ -659,7 +660,7 @@ def stream(scenario: Scenario) -> list[tuple[datetime, LedgerReport, Any]]:
 # ======================================================================================
 
 
-@settings(max_examples=250)
+@settings(max_examples=examples(250))
 @given(scenarios())
 def test_streaming_ledger_matches_full_recomputation(scenario: Scenario) -> None:
     for q, report, headroom in stream(scenario):
@@ -669,7 +670,7 @@ def test_streaming_ledger_matches_full_recomputation(scenario: Scenario) -> None
         assert (headroom.cancels_to_warning, headroom.cancels_to_sanction) == want
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(scenarios())
 def test_batch_compute_report_equals_streaming(scenario: Scenario) -> None:
     shuffled = list(reversed(scenario.events))  # compute_report sorts (stably) by itself
@@ -682,7 +683,7 @@ def test_batch_compute_report_equals_streaming(scenario: Scenario) -> None:
             )
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(scenarios(), st.data())
 def test_snapshot_mid_stream_continues_identically(scenario: Scenario, data: st.DataObject) -> None:
     cut = data.draw(st.integers(0, len(scenario.events)))
@@ -701,7 +702,7 @@ def test_snapshot_mid_stream_continues_identically(scenario: Scenario, data: st.
     assert restored.snapshot() == ledger.snapshot()
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(scenarios(), st.data())
 def test_snapshot_data_is_the_unstructured_snapshot(
     scenario: Scenario, data: st.DataObject
@@ -718,7 +719,7 @@ def test_snapshot_data_is_the_unstructured_snapshot(
     assert restored.snapshot() == ledger.snapshot()
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(scenarios(), st.data())
 def test_project_equals_observing_the_cancellations(
     scenario: Scenario, data: st.DataObject
@@ -771,7 +772,7 @@ def test_project_equals_observing_the_cancellations(
     assert projected == expected
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(scenarios())
 def test_window_sums_match_pandas_time_based_rolling(scenario: Scenario) -> None:
     pd = pytest.importorskip("pandas")

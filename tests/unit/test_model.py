@@ -1,12 +1,15 @@
-"""Behaviour of the domain value types: validation names the field and the value."""
+"""Behaviour of the value types (the domain model, its events and the values of the ports):
+validation names the field and the value."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import attrs
 import pytest
 
+from consign_core.domain.events import BuyerCancelRequested, SupplierCancelled
 from consign_core.domain.model import (
     CancelFault,
     Cancellation,
@@ -18,6 +21,8 @@ from consign_core.domain.model import (
     SupplierOrderStatus,
     Tracking,
 )
+from consign_core.domain.workflow import BuyerRequestKind
+from consign_core.engine.ports import BuyerRequest, InvoiceUpload, ItemResult
 from consign_core.errors import ConsignError, NaiveDatetimeError, ValidationError
 
 
@@ -134,6 +139,38 @@ def test_statuses_faults_and_reasons_must_be_members_not_raw_vendor_values() -> 
         Cancellation(fault=CancelFault.SELLER, reason="품절", at=PAID)  # type: ignore[arg-type]
 
 
+def test_events_refuse_reasons_given_as_strings() -> None:
+    with pytest.raises(ValidationError, match=r"SupplierCancelled\.reason .*got 'stock_out'"):
+        SupplierCancelled(
+            ref=REF,
+            at=PAID,
+            supplier_id="S1",
+            supplier_order_id="D1",
+            reason="stock_out",  # type: ignore[arg-type]
+        )
+    with pytest.raises(ValidationError, match=r"BuyerCancelRequested\.reason"):
+        BuyerCancelRequested(ref=REF, at=PAID, reason="buyer_remorse")  # type: ignore[arg-type]
+
+
+def test_a_cancellation_note_must_be_text_so_it_round_trips() -> None:
+    with pytest.raises(ValidationError, match=r"Cancellation\.note must be a string"):
+        Cancellation(
+            fault=CancelFault.SELLER,
+            reason=CancelReason.STOCK_OUT,
+            at=PAID,
+            note=None,  # type: ignore[arg-type]
+        )
+    with pytest.raises(ValidationError, match=r"SupplierCancelled\.note"):
+        SupplierCancelled(
+            ref=REF,
+            at=PAID,
+            supplier_id="S1",
+            supplier_order_id="D1",
+            reason=CancelReason.STOCK_OUT,
+            note=None,  # type: ignore[arg-type]
+        )
+
+
 def test_cancellation_is_set_exactly_when_cancelled() -> None:
     cancel = Cancellation(fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=PAID)
     common = {
@@ -166,3 +203,39 @@ def test_ids_and_notes_with_a_lone_surrogate_are_refused_naming_the_field(text: 
     with pytest.raises(ValidationError, match="note"):
         Cancellation(fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=PAID, note=text)
     assert OrderLine(sku="주문-1", quantity=1, unit_price=1000).sku == "주문-1"  # Hangul is fine
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: BuyerRequest(request_id="R1", ref=REF, kind="cancel", at=PAID), "kind"),  # type: ignore[arg-type]
+        (
+            lambda: BuyerRequest(
+                request_id="R1",
+                ref=REF,
+                kind=BuyerRequestKind.CANCEL,
+                at=PAID,
+                reason="x",  # type: ignore[arg-type]
+            ),
+            "reason",
+        ),
+        (
+            lambda: BuyerRequest(
+                request_id="R1",
+                ref="coupang:1",  # type: ignore[arg-type]
+                kind=BuyerRequestKind.CANCEL,
+                at=PAID,
+            ),
+            "ref",
+        ),
+        (lambda: ItemResult(ref=REF, ok="yes"), "ok"),  # type: ignore[arg-type]
+        (lambda: InvoiceUpload(ref=REF, tracking=("CJGLS", "1")), "tracking"),  # type: ignore[arg-type]
+    ],
+)
+def test_port_values_an_adapter_builds_wrongly_are_refused_naming_the_field(
+    build: Callable[[], object], field: str
+) -> None:
+    # Refused where the adapter builds them (a retried poll error in the engine), not later
+    # as an AttributeError deep inside a run.
+    with pytest.raises(ValidationError, match=field):
+        build()

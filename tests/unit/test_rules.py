@@ -293,6 +293,25 @@ def test_status_severity_orders_the_levels() -> None:
     assert [s.severity for s in MetricStatus] == [0, 1, 2]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("window", 7), ("warning", "99%"), ("sanction", 0.95)],
+)
+def test_a_metric_field_of_the_wrong_type_is_a_validation_error_naming_it(
+    field: str, value: object
+) -> None:
+    spec = COUPANG.metric("order_fulfilment")
+    with pytest.raises(ValidationError, match=rf"MetricSpec\.{field} must be") as info:
+        attrs.evolve(spec, **{field: value})  # type: ignore[arg-type]
+    assert (info.value.field, info.value.value) == (field, value)
+
+
+def test_a_ship_by_rule_of_the_wrong_type_is_a_validation_error_naming_it() -> None:
+    with pytest.raises(ValidationError, match=r"RuleProfile\.ship_by must be") as info:
+        attrs.evolve(COUPANG, ship_by=2)  # type: ignore[arg-type]
+    assert (info.value.field, info.value.value) == ("ship_by", 2)
+
+
 # --------------------------------------------------------------------------- overrides
 
 
@@ -327,6 +346,16 @@ def test_with_moratoria_appends() -> None:
         note="courier strike [C10]",
     )
     assert COUPANG.with_moratoria(strike).moratoria == (strike,)
+
+
+def test_overriding_an_unknown_metric_field_names_it_and_the_known_ones() -> None:
+    with pytest.raises(ConfigurationError, match=r"'threshold'.*warning"):
+        COUPANG.with_metric("order_fulfilment", threshold=None)
+
+
+def test_overriding_an_unknown_ship_by_field_names_it_and_the_known_ones() -> None:
+    with pytest.raises(ConfigurationError, match=r"'days'.*business_days"):
+        COUPANG.with_ship_by(days=2)
 
 
 # --------------------------------------------------------------------------- files
@@ -397,6 +426,14 @@ def test_a_bad_value_in_a_profile_file_is_named() -> None:
     data = unstructure(NAVER)
     data["metrics"][0]["unit"] = "box"
     with pytest.raises(ConfigurationError, match="unit"):
+        parse_profile(json.dumps(data))
+
+
+def test_a_profile_flag_written_as_the_string_false_is_an_error_not_true() -> None:
+    data = json.loads(dump_profile(COUPANG))
+    assert data["stock_out_counts_any_fault"] is True
+    data["stock_out_counts_any_fault"] = "false"  # meant False; bool("false") is True
+    with pytest.raises(ConfigurationError, match=r"expected true or false, got 'false'"):
         parse_profile(json.dumps(data))
 
 

@@ -6,14 +6,16 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import cattrs
 import pytest
 from hypothesis import given
 
 from consign_core.domain import serialization
 from consign_core.domain.events import EVENT_TYPES, Event, MarketAcknowledged, OrderPaid
-from consign_core.domain.model import MarketOrder, OrderRef
+from consign_core.domain.model import MarketOrder, OrderLine, OrderRef, SupplierSignals
 from consign_core.domain.serialization import event_type_tag, make_converter, structure, unstructure
+from consign_core.engine.ports import BuyerRequest
 from consign_core.errors import SerializationError
 from tests.strategies import events, models
 
@@ -28,7 +30,7 @@ def test_every_model_round_trips_through_json(value: Any) -> None:
 def test_every_event_round_trips_through_json_as_a_tagged_union(event: Event) -> None:
     data = json.loads(json.dumps(unstructure(event)))
     assert data["type"] == event_type_tag(type(event))
-    back = structure(data, Event)
+    back: Event = structure(data, Event)
     assert back == event
     assert type(back) is type(event)
 
@@ -49,7 +51,7 @@ def test_datetimes_are_written_as_iso_8601_with_offset() -> None:
 
 
 def test_utc_z_suffix_is_accepted() -> None:
-    event = structure(
+    event: Event = structure(
         {
             "type": "market_acknowledged",
             "ref": {"market": "c", "order_id": "1"},
@@ -108,6 +110,40 @@ def test_bad_enum_value_is_reported() -> None:
     }
     with pytest.raises(SerializationError, match=r"'oops'.*\$\.cancellation\.reason"):
         structure(payload, Event)
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({"sku": "A", "quantity": "3", "unit_price": 1}, "expected an integer, got '3'"),
+        ({"sku": "A", "quantity": 1, "unit_price": 9_999.99}, "got 9999.99 @ $.unit_price"),
+        ({"sku": "A", "quantity": True, "unit_price": 1}, "expected an integer, got True"),
+        ({"sku": None, "quantity": 1, "unit_price": 1}, "expected a string, got None"),
+        ({"sku": 123, "quantity": 1, "unit_price": 1}, "expected a string, got 123"),
+    ],
+)
+def test_structure_refuses_scalars_of_the_wrong_json_type(
+    payload: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(SerializationError) as info:
+        structure(payload, OrderLine)
+    assert problem in str(info.value)
+
+
+def test_an_integer_is_still_fine_for_a_number_field() -> None:
+    signals: SupplierSignals = structure(
+        {"seller_rank": 3, "seller_score": 95, "avg_dispatch_days": None}, SupplierSignals
+    )
+    assert signals == SupplierSignals(seller_rank=3, seller_score=95.0)
+    assert isinstance(signals.seller_score, float)
+
+
+def test_unstructure_reports_an_unwritable_enum_field_as_a_serialization_error() -> None:
+    ref = OrderRef(market="coupang", order_id="1")
+    with attrs.validators.disabled():  # the constructor refuses it; a bypass must still not crash
+        request = BuyerRequest(request_id="R1", ref=ref, kind="cancel", at=_at())  # type: ignore[arg-type]
+    with pytest.raises(SerializationError, match="cannot write BuyerRequest"):
+        unstructure(request)
 
 
 def test_factory_builds_fresh_converters_not_the_global_one() -> None:

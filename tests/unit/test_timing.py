@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -465,6 +466,17 @@ def test_expected_cost_confirms_when_waiting_cannot_avoid_the_cancel() -> None:
     assert isinstance(decide_safely(ExpectedCost(), uncounted), WaitForInvoice)
 
 
+def test_trust_threshold_escalates_at_the_last_safe_moment_instead_of_waiting() -> None:
+    policy = TrustThreshold()
+    late = last_safe_moment(make_order(), policy.margin) + timedelta(minutes=10)
+    context = make_context(now=late, trust=make_trust(tier=TrustTier.RISKY))
+    decision = policy.decide(context)
+    assert isinstance(decision, Escalate)
+    assert "S1 is risky" in decision.reason
+    early = make_context(trust=make_trust(tier=TrustTier.RISKY))
+    assert isinstance(policy.decide(early), WaitForInvoice)
+
+
 # --- construction --------------------------------------------------------------------------------
 
 
@@ -499,6 +511,59 @@ def test_invalid_weights_name_the_field() -> None:
         ExpectedCostWeights(buyer_cancel_per_hour=2.0)
 
 
+def test_a_supplier_state_given_as_its_string_value_is_rejected_not_confirmed() -> None:
+    # "cancelled" is not SupplierOrderState.CANCELLED: accepted, it skipped the safety rule
+    # and a policy confirmed an order whose supplier had cancelled it
+    with pytest.raises(ValidationError, match="supplier_state") as info:
+        attrs.evolve(make_context(), supplier_state="cancelled")  # type: ignore[arg-type]
+    assert info.value.field == "supplier_state"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("trust", None),
+        ("headroom", None),
+        ("order", "O1"),
+        ("profile", "coupang"),
+        ("unconfirmed_cancel_counts", "no"),
+    ],
+)
+def test_a_context_of_the_wrong_types_is_rejected_naming_the_field(
+    field: str, value: object
+) -> None:
+    with pytest.raises(ValidationError, match=field) as info:
+        attrs.evolve(make_context(), **{field: value})  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+def test_expected_cost_rejects_weights_that_are_not_weights() -> None:
+    with pytest.raises(ValidationError, match="weights") as info:
+        ExpectedCost(weights=None)  # type: ignore[arg-type]
+    assert info.value.field == "weights"
+
+
+@pytest.mark.parametrize("margin", [timedelta(hours=-30), 4, None])
+def test_decide_safely_rejects_a_negative_or_non_timedelta_margin(margin: object) -> None:
+    # a negative margin put the "last safe moment" after ship_by: a wait past the deadline
+    context = make_context()
+    with pytest.raises(ValidationError, match="margin") as info:
+        decide_safely(AwaitInvoice(), context, margin=margin)  # type: ignore[arg-type]
+    assert info.value.field == "margin"
+    with pytest.raises(ValidationError, match="margin"):
+        last_safe_moment(make_order(), margin)  # type: ignore[arg-type]
+
+
+def test_decide_safely_rejects_something_that_is_not_a_context() -> None:
+    with pytest.raises(ValidationError, match="context"):
+        decide_safely(ConfirmImmediately(), None)  # type: ignore[arg-type]
+
+
+def test_make_policy_rejects_a_name_that_is_not_a_string() -> None:
+    with pytest.raises(ConfigurationError, match="unknown policy"):
+        make_policy(["trust-threshold"])  # type: ignore[arg-type]
+
+
 # --- the seller's story, with the real trust model and ledger -----------------------------------
 
 
@@ -509,7 +574,11 @@ def _history(
     for i in range(orders):
         at = start + timedelta(hours=12 * i)
         ref = OrderRef(market="coupang", order_id=f"{supplier}-{i}")
-        common = {"ref": ref, "supplier_id": supplier, "supplier_order_id": f"D-{supplier}-{i}"}
+        common: dict[str, Any] = {
+            "ref": ref,
+            "supplier_id": supplier,
+            "supplier_order_id": f"D-{supplier}-{i}",
+        }
         model.observe(SupplierOrderPlaced(at=at, item_id="ITEM", quantity=1, **common))
         if i in stock_outs:
             model.observe(

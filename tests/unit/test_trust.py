@@ -36,6 +36,7 @@ from consign_core.domain.trust import (
     score_predictions,
 )
 from consign_core.errors import InsufficientHistoryError, NaiveDatetimeError, ValidationError
+from tests.strategies import examples
 
 
 CAL = DEFAULT_CALENDAR
@@ -373,6 +374,56 @@ def test_quantity_exponent_stays_at_its_default_without_large_orders() -> None:
     assert model.snapshot().population.quantity_k == FIXED.quantity_k_default
 
 
+def test_a_cancel_above_a_stock_given_by_report_stock_is_discounted_as_if_on_the_event() -> None:
+    at = MONDAY + timedelta(days=5)
+    on_event = feed(TrustModel(FIXED), _history("S1", 30, 0))
+    on_event.observe(placed("S1", "big", at, 5, reported_stock=2))
+    by_report = feed(TrustModel(FIXED), _history("S1", 30, 0))
+    by_report.report_stock("S1", "item-1", 2, at - timedelta(hours=1))
+    # the model itself flags the order as above the reported stock before it is placed
+    assert by_report.assess("S1", 5, at, at + timedelta(days=2), item_id="item-1").stock_exceeded
+    by_report.observe(placed("S1", "big", at, 5))
+    assert by_report.snapshot().suppliers["S1"].pending["big"].stock_exceeded
+    for model in (on_event, by_report):
+        model.observe(cancelled("S1", "big", at + timedelta(hours=1)))
+    later = at + timedelta(hours=2)
+    expected = on_event.assess("S1", 1, later, later + timedelta(days=2))
+    got = by_report.assess("S1", 1, later, later + timedelta(days=2))
+    assert got.p_cancel == pytest.approx(expected.p_cancel)  # not a full cancel's weight
+
+
+def test_a_stale_stock_report_does_not_mark_a_new_order_above_stock() -> None:
+    model = feed(TrustModel(FIXED), _history("S1", 30, 0))
+    at = MONDAY + timedelta(days=20)
+    model.report_stock("S1", "item-1", 2, at - timedelta(days=FIXED.stock_report_max_age_days + 1))
+    model.observe(placed("S1", "big", at, 5))
+    assert not model.snapshot().suppliers["S1"].pending["big"].stock_exceeded
+
+
+@pytest.mark.parametrize("quantity", [10**310, 10**400], ids=["1e310", "1e400"])
+def test_an_absurdly_large_quantity_is_a_near_certain_cancel_not_an_overflow(
+    quantity: int,
+) -> None:
+    model = feed(TrustModel(FIXED), _history("S1", 30, 0))
+    now = MONDAY + timedelta(days=5)
+    a = model.assess("S1", quantity, now, now + timedelta(days=2))
+    assert a.p_cancel == pytest.approx(1.0)
+    assert a.p_cancel_upper == pytest.approx(1.0)
+
+
+def test_observing_the_cancel_of_an_absurdly_large_order_keeps_the_model_consistent() -> None:
+    config = TrustConfig(refit_every_events=0, quantity_k_default=3)
+    model = feed(TrustModel(config), _history("S1", 30, 0))
+    at = MONDAY + timedelta(days=5)
+    model.observe(placed("S1", "huge", at, 10**120))
+    model.observe(cancelled("S1", "huge", at + timedelta(hours=1)))
+    state = model.snapshot().suppliers["S1"]
+    assert state.pending == {}
+    assert state.resolved["huge"] is True
+    assert sum(state.lead_cancelled) > 0.0  # the cancel was counted, not lost half-way
+    assert state.cancels_raw > 0.0
+
+
 # --------------------------------------------------------------------------------------
 # time to tracking: censoring and competing risks
 # --------------------------------------------------------------------------------------
@@ -434,6 +485,45 @@ def test_quantiles_are_none_without_any_timing_data() -> None:
     assert a.median_hours_to_invoice is None
     assert a.p90_hours_to_invoice is None
     assert 0.0 < a.p_invoice_by_deadline < 1.0  # the documented default curve still answers
+
+
+def registered_model() -> TrustModel:
+    """A model told about a supplier before it saw any event (as the docs' example does)."""
+    model = TrustModel(FIXED)
+    model.register_supplier(Supplier(supplier_id="S1", signals=SupplierSignals(seller_rank=3)))
+    return model
+
+
+def test_a_withdrawal_is_censored_for_a_supplier_registered_before_any_event() -> None:
+    model = registered_model()
+    model.observe(placed("S1", "a", MONDAY))
+    assert model.withdraw("S1", "a", MONDAY + timedelta(hours=2))
+    state = model.snapshot()
+    assert sum(state.suppliers["S1"].lead_censored) == pytest.approx(1.0)
+    assert sum(state.population.lead_censored) == pytest.approx(1.0)
+
+
+def test_an_order_pending_past_the_grid_is_censored_for_a_registered_supplier() -> None:
+    model = registered_model()
+    model.observe(placed("S1", "old", MONDAY))
+    late = CAL.add_business_hours(MONDAY, FIXED.lead_grid_hours[-1] + 1)
+    model.observe(placed("S2", "x", late))  # advances the model's clock
+    model.refit_population()
+    state = model.snapshot()
+    assert state.suppliers["S1"].resolved == {"old": False}
+    assert state.suppliers["S1"].lead_censored[-1] == pytest.approx(1.0)
+    assert state.population.lead_censored[-1] == pytest.approx(1.0)
+
+
+def test_a_restored_model_answers_the_same_after_a_withdrawal_by_a_registered_supplier() -> None:
+    model = registered_model()
+    model.observe(placed("S1", "a", MONDAY))
+    model.withdraw("S1", "a", MONDAY + timedelta(hours=2))
+    restored = TrustModel.from_snapshot(model.snapshot())
+    now = MONDAY + timedelta(days=1)
+    for sid in ("S1", "NEW"):
+        args = (sid, 1, now, now + timedelta(days=2))
+        assert restored.assess(*args, placed_at=now) == model.assess(*args, placed_at=now)
 
 
 # --------------------------------------------------------------------------------------
@@ -767,6 +857,15 @@ def test_assessment_enforces_its_invariants() -> None:
         attrs.evolve(a, p_invoice_by_deadline=0.9, p_cancel_by_deadline=0.2)
 
 
+@pytest.mark.parametrize("item_id", [["item-1"], 7, ""], ids=["list", "int", "empty"])
+def test_assess_rejects_an_item_id_that_is_not_a_string_naming_it(item_id: object) -> None:
+    model = TrustModel(FIXED)
+    model.report_stock("S1", "item-1", 3, MONDAY)
+    with pytest.raises(ValidationError, match="item_id") as info:
+        model.assess("S1", 1, MONDAY, MONDAY + timedelta(days=1), item_id=item_id)  # type: ignore[arg-type]
+    assert info.value.field == "item_id"
+
+
 # --------------------------------------------------------------------------------------
 # persistence
 # --------------------------------------------------------------------------------------
@@ -871,7 +970,7 @@ def ask(model: TrustModel, query: tuple[str, int, float, float]) -> TrustAssessm
     )
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(orders, queries)
 def test_assessments_are_probabilities_with_the_upper_bound_above_the_mean(
     history: list[tuple[str, int, float, str, float]], query: tuple[str, int, float, float]
@@ -890,7 +989,7 @@ def test_assessments_are_probabilities_with_the_upper_bound_above_the_mean(
         assert a.median_hours_to_invoice <= a.p90_hours_to_invoice
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(orders, queries, st.integers(1, 60))
 def test_a_larger_quantity_never_lowers_the_cancel_risk(
     history: list[tuple[str, int, float, str, float]],
@@ -904,7 +1003,7 @@ def test_a_larger_quantity_never_lowers_the_cancel_risk(
     assert large.p_cancel_upper >= small.p_cancel_upper
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(orders, queries, st.floats(0, 24 * 26), st.none() | st.integers(1, 60))
 def test_one_more_stock_out_never_lowers_the_cancel_risk(
     history: list[tuple[str, int, float, str, float]],
@@ -923,7 +1022,7 @@ def test_one_more_stock_out_never_lowers_the_cancel_risk(
     assert after.p_cancel_upper >= before.p_cancel_upper
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(orders, queries, st.floats(0, 24 * 10))
 def test_a_later_deadline_never_lowers_either_by_deadline_probability(
     history: list[tuple[str, int, float, str, float]],
@@ -940,7 +1039,7 @@ def test_a_later_deadline_never_lowers_either_by_deadline_probability(
 STILL = TrustConfig(refit_every_events=0, half_life_days=1e9, curve_refresh_hours=24)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(orders, st.sampled_from(["A", "B", "D"]), st.floats(0, 23.9), st.floats(0, 23.9))
 def test_waiting_longer_without_news_never_raises_the_chance_that_anything_happens_by_d(
     history: list[tuple[str, int, float, str, float]], sid: str, wait1: float, wait2: float
@@ -958,7 +1057,7 @@ def test_waiting_longer_without_news_never_raises_the_chance_that_anything_happe
     assert total2 <= total1 + 1e-9
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(orders)
 def test_snapshot_round_trip_is_exact_for_any_history(
     history: list[tuple[str, int, float, str, float]],
@@ -1008,7 +1107,7 @@ def check_histograms(model: TrustModel) -> None:
         assert all(p.placed_h >= sup.fresh_h for p in sup.fresh.values())  # a lower bound
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(st.integers(0, 4 * 24 * 24), min_size=1, max_size=40),  # open orders, 1/4 h ago
     steps,
@@ -1115,6 +1214,63 @@ def test_a_calendar_subclass_bins_pending_orders_one_by_one_with_the_same_result
     assert want._sups["S1"].loose == 0
 
 
+SHORT = TrustConfig(refit_every_events=0, half_life_days=0.5)  # re-bases every ~29 days
+scripts = st.lists(
+    st.tuples(
+        st.sampled_from(["place", "ship", "cancel", "withdraw", "wait", "refit"]),
+        st.sampled_from(["S1", "S2"]),
+        st.integers(0, 10**6),
+    ),
+    max_size=40,
+)
+
+
+def run_script(model: TrustModel, script: list[tuple[str, str, int]]) -> datetime:
+    clock = MONDAY
+    open_ids: list[tuple[str, str]] = []
+    for serial, (kind, supplier, n) in enumerate(script):
+        if kind == "place":
+            model.observe(placed(supplier, f"o{serial}", clock, 1 + n % 30))
+            open_ids.append((supplier, f"o{serial}"))
+        elif kind in {"ship", "cancel", "withdraw"} and open_ids:
+            sid, oid = open_ids.pop(n % len(open_ids))
+            if kind == "withdraw":
+                model.withdraw(sid, oid, clock)
+            elif kind == "ship":
+                model.observe(invoiced(sid, oid, clock))
+            else:
+                model.observe(cancelled(sid, oid, clock))
+        elif kind == "wait":
+            clock += timedelta(hours=n % (24 * 60))
+        elif kind == "refit":
+            model.refit_population()
+    return clock
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(scripts)
+def test_registering_a_supplier_without_signals_first_changes_no_answer(
+    script: list[tuple[str, str, int]],
+) -> None:
+    # registered before any event, S1's counts start at the epoch and are re-based at its
+    # first outcome or withdrawal; the answers must not depend on that bookkeeping
+    plain = TrustModel(SHORT)
+    registered = TrustModel(SHORT)
+    registered.register_supplier(Supplier(supplier_id="S1"))
+    clock = run_script(plain, script)
+    run_script(registered, script)
+    restored = TrustModel.from_snapshot(registered.snapshot())
+    now = clock + timedelta(hours=1)
+    for sid in ("S1", "S2"):
+        for placed_at in (now, now - timedelta(hours=20)):
+            args = (sid, 2, now, now + timedelta(days=2))
+            want = plain.assess(*args, placed_at=placed_at)
+            got = registered.assess(*args, placed_at=placed_at)
+            assert restored.assess(*args, placed_at=placed_at) == got
+            for name in ("p_cancel", "p_invoice_by_deadline", "p_cancel_by_deadline"):
+                assert getattr(got, name) == pytest.approx(getattr(want, name), abs=1e-9)
+
+
 # --------------------------------------------------------------------------------------
 # evaluation
 # --------------------------------------------------------------------------------------
@@ -1145,6 +1301,22 @@ def test_score_predictions_rejects_bad_input() -> None:
         score_predictions([])
     with pytest.raises(ValidationError, match="bins"):
         score_predictions([(0.5, True)], bins=0)
+
+
+@pytest.mark.parametrize("eps", ["tiny", None])
+def test_score_predictions_rejects_an_eps_that_is_not_a_number(eps: object) -> None:
+    with pytest.raises(ValidationError, match="eps"):
+        score_predictions([(0.5, True)], eps=eps)  # type: ignore[arg-type]
+
+
+def test_score_predictions_rejects_an_item_that_is_not_a_pair() -> None:
+    with pytest.raises(ValidationError, match="pair"):
+        score_predictions([0.5])  # type: ignore[list-item]
+
+
+def test_predict_online_rejects_a_model_that_is_not_a_trust_model() -> None:
+    with pytest.raises(ValidationError, match="model"):
+        predict_online([placed("S1", "a", MONDAY)], model="trust")  # type: ignore[arg-type]
 
 
 def test_online_predictions_use_only_events_before_each_order() -> None:

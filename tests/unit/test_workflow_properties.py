@@ -51,6 +51,7 @@ from consign_core.domain.workflow import (
     step,
 )
 from consign_core.testing import T0, make_order
+from tests.strategies import examples
 
 
 SOURCES = sources_from({"SKU-1": [("S1", "I1"), ("S2", "I2"), ("S3", "I3")]})
@@ -127,7 +128,7 @@ def next_event(draw: st.DrawFn, state: OrderState, now_hours: int) -> WorkflowEv
     return draw(st.sampled_from(options))
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.data())
 def test_random_event_orders_keep_the_safety_invariants(data: st.DataObject) -> None:
     answers = data.draw(st.lists(decisions(), min_size=1, max_size=5))
