@@ -20,6 +20,9 @@ A typical test::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from consign_core._exports import publish
 from consign_core.testing._builders import T0, make_order
 from consign_core.testing._faults import FaultKind, Faults
@@ -27,9 +30,14 @@ from consign_core.testing._market import COUPANG_COURIERS, InMemoryMarket, SentM
 from consign_core.testing._supplier import Fate, InMemorySupplier, SupplierBehaviour
 
 
+if TYPE_CHECKING:
+    from consign_core.testing.fake_coupang import FakeCoupang as FakeCoupang
+
+
 __all__ = [
     "COUPANG_COURIERS",
     "T0",
+    "FakeCoupang",
     "Fate",
     "FaultKind",
     "Faults",
@@ -40,4 +48,17 @@ __all__ = [
     "make_order",
 ]
 
-publish(__name__, __all__)
+
+_LAZY = {"FakeCoupang": "consign_core.testing.fake_coupang"}
+"""The fake vendor gateways need the ``http`` extra: they are imported on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _LAZY.get(name)
+    if home is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    return getattr(importlib.import_module(home), name)
+
+
+publish(__name__, [name for name in __all__ if name not in _LAZY])
