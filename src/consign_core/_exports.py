@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import inspect
 import sys
+import typing
 from collections.abc import Iterable
 
 import attrs
 
 
-__all__ = ["public_home", "publish"]
+__all__ = ["public_home", "publish", "restore_defining_modules"]
+
+_PUBLISHED: list[tuple[object, str]] = []
+"""Every object :func:`publish` presented, with the module that defines it."""
 
 
 def public_home(module_name: str) -> str:
@@ -65,9 +69,21 @@ def publish(module_name: str, names: Iterable[str]) -> None:
                     continue
             elif _has_string_annotations(value):
                 continue  # typing.get_type_hints would look its names up in the new module
+        _PUBLISHED.append((value, defined_in))
         value.__module__ = module_name
+
+
+def restore_defining_modules() -> None:
+    """Give every published object back the module that defines it (for the API docs).
+
+    Sphinx reads field and member docstrings from the source of ``__module__``; the docs
+    build calls this after importing the package, and still documents each name under the
+    public module that exports it.
+    """
+    for value, defined_in in _PUBLISHED:
+        value.__module__ = defined_in
 
 
 def _has_string_annotations(cls: type) -> bool:
     annotations = vars(cls).get("__annotations__", {})
-    return any(isinstance(hint, str) for hint in annotations.values())
+    return any(isinstance(hint, (str, typing.ForwardRef)) for hint in annotations.values())

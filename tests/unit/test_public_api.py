@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import types
+import typing
 from collections.abc import Iterator
 
 import pytest
@@ -38,7 +39,7 @@ def isort_key(name: str) -> tuple[int, str]:
 
 def _string_annotated(value: object) -> bool:
     annotations = vars(value).get("__annotations__", {}) if inspect.isclass(value) else {}
-    return any(isinstance(hint, str) for hint in annotations.values())
+    return any(isinstance(hint, (str, typing.ForwardRef)) for hint in annotations.values())
 
 
 def export_problems(module: types.ModuleType) -> Iterator[str]:

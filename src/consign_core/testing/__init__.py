@@ -32,12 +32,14 @@ from consign_core.testing._supplier import Fate, InMemorySupplier, SupplierBehav
 
 if TYPE_CHECKING:
     from consign_core.testing.fake_coupang import FakeCoupang as FakeCoupang
+    from consign_core.testing.fake_domeme import FakeDomeme as FakeDomeme
 
 
 __all__ = [
     "COUPANG_COURIERS",
     "T0",
     "FakeCoupang",
+    "FakeDomeme",
     "Fate",
     "FaultKind",
     "Faults",
@@ -49,7 +51,10 @@ __all__ = [
 ]
 
 
-_LAZY = {"FakeCoupang": "consign_core.testing.fake_coupang"}
+_LAZY = {
+    "FakeCoupang": "consign_core.testing.fake_coupang",
+    "FakeDomeme": "consign_core.testing.fake_domeme",
+}
 """The fake vendor gateways need the ``http`` extra: they are imported on first use."""
 
 

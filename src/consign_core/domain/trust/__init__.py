@@ -74,6 +74,7 @@ calibration bins against the global-rate and raw-frequency baselines.
 
 from __future__ import annotations
 
+from consign_core._exports import publish
 from consign_core.domain.trust._eval import (
     BaselineComparison,
     CalibrationBin,
@@ -116,3 +117,5 @@ __all__ = [
     "predict_online",
     "score_predictions",
 ]
+
+publish(__name__, __all__)

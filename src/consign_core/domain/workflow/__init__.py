@@ -8,7 +8,8 @@ Shape
 
 ``step(state: OrderState | None, event: WorkflowEvent, ctx: WorkflowContext) -> StepResult``
 
-- :class:`OrderState` is a small immutable ``NamedTuple`` (``_replace`` costs about 1 µs);
+- :class:`OrderState` is a small immutable ``NamedTuple`` (its copy with a few fields changed,
+  :meth:`OrderState.evolve`, costs about 1 µs; ``_replace`` works as for any named tuple);
   ``state.status`` (:class:`OrderStatus`) is derived from its fields, ``state.is_terminal``
   says the engine may stop polling it. ``state`` is ``None`` only for the order's
   :class:`~consign_core.domain.events.OrderPaid`.
@@ -86,6 +87,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeAlias
 
+from consign_core._exports import publish
 from consign_core.domain.cancel_rate import Headroom
 from consign_core.domain.model import CancelFault, MarketOrder
 from consign_core.domain.rules import RuleProfile
@@ -319,3 +321,6 @@ def _source(spec: object) -> SupplierSource:
         msg = f"not a (supplier_id, item_id) pair: {spec!r}"
         raise TypeError(msg)
     return SupplierSource(supplier_id=spec[0], item_id=spec[1])
+
+
+publish(__name__, __all__)
