@@ -1,281 +1,43 @@
-"""Korean business days (영업일) for shipping deadlines (발송기한) and penalty moratoria.
+"""The business-day calendar itself: :class:`BusinessCalendar` and :data:`DEFAULT_CALENDAR`.
 
-Everything here is pure: no I/O, no wall-clock reads, no environment reads. All instants
-are timezone-aware and are interpreted in Korea Standard Time (:data:`KST`, UTC+9, no DST).
-
-* Public holidays (공휴일) come from the ``holidays`` package (``country_holidays("KR",
-  categories=("public",))``): Seollal and Chuseok, substitute holidays (대체공휴일), election
-  days and the temporary holidays (임시공휴일) a ``holidays`` release knows about. Labor Day
-  (근로자의날, 5/1) is a public holiday only from 2026 in that category.
-* :class:`BusinessCalendar` adds what the law does not know: courier non-pickup days and
-  seller days off (``extra_closed_days``), holidays a seller works anyway
-  (``extra_open_days``), a custom weekend, a daily business-hours window and marketplace
-  penalty moratoria (:class:`Moratorium`).
-* Supported dates are 1949-01-01..2099-12-31. Per-calendar tables (business-day flags and
-  prefix sums over a contiguous range of years) are built lazily for the years touched, so
-  :meth:`BusinessCalendar.business_days_between` and
-  :meth:`BusinessCalendar.business_hours_between` are O(1) after the first call for a year.
+Its configuration (closed and open days, weekend, business hours, moratoria) with the
+converters and validators of those fields, and the queries: business days, ship-by
+deadlines, business hours and suspended penalties.
 """
 
 from __future__ import annotations
 
-import enum
-import functools
-import itertools
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta, timezone
-from types import MappingProxyType
-from typing import Any, Final, TypeGuard
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any, Final
 
 import attrs
 
-from consign_core.errors import ConfigurationError, NaiveDatetimeError, ValidationError
-
-
-__all__ = [
-    "DEFAULT_CALENDAR",
-    "KST",
-    "NAVER_CHUSEOK_2025",
-    "BusinessCalendar",
-    "Moratorium",
-    "PenaltyKind",
-    "kst_date",
-    "require_aware",
-    "to_kst",
-]
-
-KST: Final = timezone(timedelta(hours=9), "KST")
-"""Korea Standard Time, a fixed UTC+09:00 offset (Korea observes no daylight saving time)."""
-
-_MIN_YEAR: Final = 1949
-_MAX_YEAR: Final = 2099
-_MIN_ORD: Final = date(_MIN_YEAR, 1, 1).toordinal()
-_MAX_ORD: Final = date(_MAX_YEAR, 12, 31).toordinal()
-# Midnight KST of the first supported day. ``aware - _EPOCH`` yields a timedelta whose
-# ``days`` is the KST day index and whose ``seconds``/``microseconds`` are the time of day
-# in KST, exactly, with no float rounding and no tz conversion call.
-_EPOCH: Final = datetime(_MIN_YEAR, 1, 1, tzinfo=KST)
-_US_PER_HOUR: Final = 3_600_000_000
-_US_PER_SECOND: Final = 1_000_000
-
-
-# --------------------------------------------------------------------------------------
-# Aware-datetime helpers
-# --------------------------------------------------------------------------------------
-
-
-def require_aware(value: datetime, argument: str) -> datetime:
-    """Return ``value`` unchanged if it is a timezone-aware datetime.
-
-    Raises :class:`~consign_core.errors.NaiveDatetimeError` (whose message names
-    ``argument``) for a naive datetime, and :class:`~consign_core.errors.ValidationError`
-    for anything that is not a datetime at all.
-    """
-    if not _is_datetime(value):
-        msg = f"{argument} must be a timezone-aware datetime, got {type(value).__name__} {value!r}"
-        raise ValidationError(msg, field=argument, value=value)
-    if value.utcoffset() is None:
-        raise NaiveDatetimeError(argument, value)
-    return value
-
-
-def to_kst(value: datetime, argument: str = "value") -> datetime:
-    """Check that ``value`` is aware (see :func:`require_aware`) and convert it to :data:`KST`."""
-    return require_aware(value, argument).astimezone(KST)
-
-
-def kst_date(value: datetime, argument: str = "value") -> date:
-    """Return the calendar date of the aware instant ``value`` in Korea (KST)."""
-    return to_kst(value, argument).date()
-
-
-# --------------------------------------------------------------------------------------
-# Penalty kinds and moratoria
-# --------------------------------------------------------------------------------------
-
-
-class PenaltyKind(enum.Enum):
-    """The kinds of marketplace penalty that a moratorium can suspend.
-
-    The market-rules module imports this enum from here.
-    """
-
-    LATE_SHIPMENT = "late_shipment"
-    """발송지연: the ship-by deadline (발송기한) was missed."""
-
-    SELLER_FAULT_CANCEL = "seller_fault_cancel"
-    """A cancel the market attributes to the seller (other than a stock-out)."""
-
-    STOCK_OUT_CANCEL = "stock_out_cancel"
-    """품절취소: the seller cancelled because the item was sold out."""
-
-    OTHER = "other"
-    """Any other penalised event (e.g. a return or exchange handled late)."""
-
-
-def _to_penalty_kinds(value: Iterable[PenaltyKind | str]) -> frozenset[PenaltyKind]:
-    if isinstance(value, str):
-        value = (value,)
-    try:
-        items = list(value)
-    except TypeError:
-        msg = f"suspended must be an iterable of PenaltyKind, got {value!r}"
-        raise ValidationError(msg, field="suspended", value=value) from None
-    return frozenset(_to_penalty_kind(item) for item in items)
-
-
-def _to_penalty_kind(item: object) -> PenaltyKind:
-    try:
-        return PenaltyKind(item)
-    except ValueError:
-        allowed = ", ".join(kind.value for kind in PenaltyKind)
-        msg = f"suspended must contain only PenaltyKind values ({allowed}), got {item!r}"
-        raise ValidationError(msg, field="suspended", value=item) from None
-
-
-def _kind_argument(kind: object, argument: str = "kind") -> PenaltyKind:
-    """``kind`` as a PenaltyKind (its string value is converted, as in Moratorium)."""
-    if isinstance(kind, PenaltyKind):
-        return kind
-    try:
-        return PenaltyKind(kind)
-    except ValueError:
-        allowed = ", ".join(member.value for member in PenaltyKind)
-        msg = f"{argument} must be a PenaltyKind ({allowed}), got {kind!r}"
-        raise ValidationError(msg, field=argument, value=kind) from None
-
-
-def _is_datetime(value: object) -> bool:
-    return isinstance(value, datetime)
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _validate_plain_date(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        msg = f"{attribute.name} must be a datetime.date (not a datetime), got {value!r}"
-        raise ValidationError(msg, field=attribute.name, value=value)
-
-
-def _validate_market(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        msg = f"{attribute.name} must be None (all markets) or a non-empty string, got {value!r}"
-        raise ValidationError(msg, field=attribute.name, value=value)
-
-
-def _validate_note(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        msg = f"{attribute.name} must be a string, got {value!r}"
-        raise ValidationError(msg, field=attribute.name, value=value)
-
-
-def _market_matches(own: str | None, asked: str | None) -> bool:
-    if own is None:
-        return True
-    return asked is not None and asked.strip().casefold() == own.strip().casefold()
-
-
-@attrs.frozen(kw_only=True)
-class Moratorium:
-    """A period in which a marketplace does not apply some penalties (페널티 유예).
-
-    Markets announce these around long holidays (e.g. Chuseok) or courier strikes; they are
-    not derivable from the legal calendar and must be configured.
-
-    Attributes:
-        start: First day of the moratorium (KST calendar date, inclusive).
-        end: Last day of the moratorium (inclusive); must not be before ``start``.
-        suspended: The :class:`PenaltyKind` values that are *not* applied in the period.
-            Strings such as ``"late_shipment"`` are converted.
-        market: The market it applies to (compared case-insensitively, e.g. ``"naver"``),
-            or ``None`` for a moratorium that applies to every market.
-        note: Free text, e.g. the source of the announcement.
-    """
-
-    start: date = attrs.field(validator=_validate_plain_date)
-    end: date = attrs.field(validator=_validate_plain_date)
-    suspended: frozenset[PenaltyKind] = attrs.field(converter=_to_penalty_kinds)
-    market: str | None = attrs.field(default=None, validator=_validate_market)
-    note: str = attrs.field(default="", validator=_validate_note)
-
-    def __attrs_post_init__(self) -> None:
-        """Check the cross-field rules: ``end >= start`` and a non-empty ``suspended``."""
-        if self.end < self.start:
-            msg = (
-                f"end must be on or after start ({self.start.isoformat()}), "
-                f"got {self.end.isoformat()}"
-            )
-            raise ValidationError(msg, field="end", value=self.end)
-        if not self.suspended:
-            msg = "suspended must name at least one PenaltyKind, got an empty set"
-            raise ValidationError(msg, field="suspended", value=self.suspended)
-
-    def covers(self, day: date, market: str | None = None) -> bool:
-        """Whether ``day`` lies in the period and the moratorium applies to ``market``.
-
-        A market-specific moratorium never matches ``market=None`` (an unspecified market):
-        only market-wide moratoria (``self.market is None``) do. ``day`` must be a
-        :class:`~datetime.date` (use :func:`kst_date` for an instant).
-        """
-        if type(day) is not date:
-            _check_plain_date(day, "day")
-        return self.start <= day <= self.end and _market_matches(self.market, market)
-
-    def suspends(self, kind: PenaltyKind | str, day: date, market: str | None = None) -> bool:
-        """Whether a penalty of ``kind`` incurred on ``day`` in ``market`` is suspended.
-
-        ``kind`` may be given by its value (``"late_shipment"``), as in the constructor.
-        """
-        return _kind_argument(kind) in self.suspended and self.covers(day, market)
-
-
-NAVER_CHUSEOK_2025: Final = Moratorium(
-    start=date(2025, 10, 1),
-    end=date(2025, 10, 10),
-    suspended=frozenset(
-        {PenaltyKind.LATE_SHIPMENT, PenaltyKind.SELLER_FAULT_CANCEL, PenaltyKind.OTHER}
-    ),
-    market="naver",
-    note=(
-        "Naver SmartStore suspended 판매관리 페널티 from 2025-10-01 to 2025-10-10 (Chuseok) "
-        "except 품절취소; a 10/10 deadline was penalised on 10/13, the next business day; "
-        "굿서비스 빠른배송 exempted. Source: sellernow.co.kr/post/502781 (2025-10-02 summary "
-        "of the Naver notice) [N5]."
-    ),
+from consign_core.domain.calendar._kst import (
+    _EPOCH,
+    _MAX_YEAR,
+    _MIN_ORD,
+    _MIN_YEAR,
+    _US_PER_HOUR,
+    _US_PER_SECOND,
+    _check_ordinal,
+    _check_plain_date,
+    _is_int,
+    _is_real,
+    kst_date,
+    require_aware,
+    to_kst,
 )
-"""Naver's Chuseok 2025 moratorium: penalties suspended Oct 1–10 2025 except 품절취소."""
-
-
-# --------------------------------------------------------------------------------------
-# Holiday data (module-level cache, keyed by year)
-# --------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _kr_public_holidays(year: int) -> Mapping[date, str]:
-    """Korean public holidays (공휴일) of ``year`` with their Korean names."""
-    import holidays
-
-    calendar = holidays.country_holidays("KR", categories=("public",), years=year, language="ko")
-    return MappingProxyType({day: str(name) for day, name in calendar.items() if day.year == year})
-
-
-@functools.cache
-def _kr_holiday_dates(year: int) -> frozenset[date]:
-    return frozenset(_kr_public_holidays(year))
-
-
-# --------------------------------------------------------------------------------------
-# BusinessCalendar
-# --------------------------------------------------------------------------------------
+from consign_core.domain.calendar._moratoria import Moratorium, PenaltyKind, _kind_argument
+from consign_core.domain.calendar._tables import (
+    _kr_holiday_dates,
+    _kr_public_holidays,
+    _Span,
+    _Tables,
+)
+from consign_core.errors import ConfigurationError, ValidationError
 
 
 def _to_date_set(value: Iterable[date]) -> frozenset[date]:
@@ -339,56 +101,6 @@ def _validate_hour(_instance: object, attribute: attrs.Attribute[Any], value: ob
     if not _is_int(value) or not 0 <= value <= 24:
         msg = f"{attribute.name} must be an int in 0..24, got {value!r}"
         raise ConfigurationError(msg)
-
-
-class _Span:
-    """Business-day flags and prefix sums over a contiguous range of years."""
-
-    __slots__ = (
-        "base_day",
-        "base_ord",
-        "end_day",
-        "end_ord",
-        "hi_year",
-        "is_open",
-        "lo_year",
-        "prefix",
-    )
-
-    def __init__(self, lo_year: int, hi_year: int, is_open: bytes) -> None:
-        self.lo_year = lo_year
-        self.hi_year = hi_year
-        self.base_ord = date(lo_year, 1, 1).toordinal()
-        self.end_ord = date(hi_year, 12, 31).toordinal() + 1  # exclusive
-        self.base_day = self.base_ord - _MIN_ORD  # day index relative to _EPOCH
-        self.end_day = self.end_ord - _MIN_ORD  # exclusive
-        self.is_open = is_open
-        # prefix[i] = number of business days among span indices < i.
-        self.prefix: list[int] = list(itertools.accumulate(is_open, initial=0))
-
-
-class _Tables:
-    """Mutable lazy cache attached to a (frozen) BusinessCalendar; not part of its value."""
-
-    __slots__ = ("span", "years")
-
-    def __init__(self) -> None:
-        self.span: _Span | None = None
-        self.years: dict[int, bytes] = {}
-
-
-def _check_plain_date(value: object, argument: str) -> None:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        msg = f"{argument} must be a datetime.date (use kst_date() for a datetime), got {value!r}"
-        raise ValidationError(msg, field=argument, value=value)
-
-
-def _check_ordinal(ordinal: int, argument: str, value: object) -> None:
-    if not _MIN_ORD <= ordinal <= _MAX_ORD:
-        msg = (
-            f"{argument} must fall within {_MIN_YEAR}-01-01..{_MAX_YEAR}-12-31 (KST), got {value!r}"
-        )
-        raise ValidationError(msg, field=argument, value=value)
 
 
 @attrs.frozen(kw_only=True)
@@ -780,5 +492,5 @@ class BusinessCalendar:
         return attrs.evolve(self, moratoria=self.moratoria + tuple(m))
 
 
+# documented where it is re-exported, in consign_core.domain.calendar
 DEFAULT_CALENDAR: Final = BusinessCalendar()
-"""The plain Korean calendar: Saturday/Sunday weekends, public holidays, a 0..24 window."""
