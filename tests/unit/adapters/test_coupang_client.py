@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
@@ -638,3 +639,26 @@ def test_a_bad_field_in_the_receiver_names_the_path_but_not_the_value() -> None:
         api.order_sheet(BOX)
     assert "$.data.receiver.name" in str(info.value)
     assert "홍길순테스트" not in str(info.value)
+
+
+def test_invoice_lines_go_50_a_call_without_splitting_a_box() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        boxes = dict.fromkeys(d["shipmentBoxId"] for d in json.loads(request.content)[
+            "orderSheetInvoiceApplyDtos"])  # fmt: skip
+        results = [{"shipmentBoxId": b, "succeed": True, "resultCode": "OK",
+                    "retryRequired": False, "resultMessage": "ok"} for b in boxes]  # fmt: skip
+        return ok({"code": 200, "message": "OK", "data": {"responseList": results}})
+
+    recorder = Recorder(answer)
+    lines = [
+        Invoice(shipment_box_id=1000 + box, order_id=5000 + box, vendor_item_id=item,
+                courier=Courier.CJ, invoice_number=f"{box:06d}{item:06d}")
+        for box in range(30) for item in (1, 2, 3)
+    ]  # fmt: skip
+    with client(recorder) as api:
+        results = api.upload_invoices(lines)
+    bodies = [recorder.body(i)["orderSheetInvoiceApplyDtos"] for i in range(len(recorder.requests))]
+    assert [len(b) for b in bodies] == [48, 42]
+    first, second = ({d["shipmentBoxId"] for d in b} for b in bodies)
+    assert first.isdisjoint(second)
+    assert [r.shipment_box_id for r in results] == [1000 + box for box in range(30)]

@@ -31,6 +31,8 @@ from consign_core.adapters.coupang._domain import (
     to_market_order,
     to_recipient,
 )
+from consign_core.adapters.coupang._mapping import coupang_courier_code
+from consign_core.adapters.coupang._market import CoupangMarket
 from consign_core.adapters.coupang._throttle import Throttle
 from consign_core.adapters.coupang._types import (
     CancelResult,
@@ -62,6 +64,7 @@ __all__ = [
     "CoupangAuth",
     "CoupangClient",
     "CoupangCourier",
+    "CoupangMarket",
     "HistoryEntry",
     "Invoice",
     "OrderHistory",
@@ -76,6 +79,7 @@ __all__ = [
     "ShipmentBoxResult",
     "Throttle",
     "cancel_code_for",
+    "coupang_courier_code",
     "courier_from_coupang",
     "courier_to_coupang",
     "make_coupang_converter",
