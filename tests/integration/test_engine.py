@@ -144,8 +144,11 @@ def test_await_invoice_confirms_only_with_tracking_and_uploads_in_the_same_run()
 
 
 def test_supplier_orders_are_asked_about_no_more_often_than_the_configured_cadence() -> None:
-    every_run = World("await-invoice")
-    rationed = World("await-invoice", settings=EngineSettings(supplier_poll_every=4 * HOUR))
+    every_run = World("await-invoice", settings=EngineSettings(supplier_order_feed=False))
+    rationed = World(
+        "await-invoice",
+        settings=EngineSettings(supplier_order_feed=False, supplier_poll_every=4 * HOUR),
+    )
     for w in (every_run, rationed):
         refs = [w.add(str(i)) for i in range(3)]
         w.run_until(19)  # the supplier ships at 20 h
@@ -154,6 +157,17 @@ def test_supplier_orders_are_asked_about_no_more_often_than_the_configured_caden
         assert all(w.market.order_status(r) is MarketOrderStatus.SHIPPED for r in refs)
     assert every_run.supplier.calls["get_orders"] >= 20  # one call per hourly run
     assert 6 <= rationed.supplier.calls["get_orders"] <= 8  # one per 4 hours for all three
+
+
+def test_with_an_order_feed_each_supplier_order_is_asked_about_once_then_changes_only() -> None:
+    w = World("await-invoice")
+    refs = [w.add(str(i)) for i in range(3)]
+    w.run_until(19)  # the supplier ships at 20 h
+    assert all(w.market.order_status(r) is MarketOrderStatus.PAID for r in refs)
+    w.run_until(6)
+    assert all(w.market.order_status(r) is MarketOrderStatus.SHIPPED for r in refs)
+    assert w.supplier.calls["get_orders"] == 1  # the three new orders, in one call
+    assert w.supplier.calls["list_changed_orders"] >= 20  # the feed, on every hourly run
 
 
 def test_a_negative_supplier_poll_cadence_is_refused_naming_the_field() -> None:
@@ -543,3 +557,64 @@ def test_a_clock_that_steps_back_does_not_break_the_run() -> None:
     w.add("2")
     report = w.engine.run_once(w.now - HOUR)
     assert report.new_orders == 1
+
+
+def test_a_buyer_cancel_before_confirmation_is_booked_by_the_ledger_not_counted_late() -> None:
+    w = World("await-invoice")  # waits for tracking: the buyer cancels first
+    ref = w.add("1")
+    w.run()
+    w.market.buyer_cancels(ref, reason=CancelReason.BUYER_REMORSE)
+    w.run(1)
+    assert w.market.order_status(ref) is MarketOrderStatus.CANCELLED
+    w.run(24 * 6)  # well past the order's ship-by deadline
+    metrics = {m.name: m for m in w.engine.ledger.report(w.now).metrics}
+    on_time = metrics["on_time_shipment"]
+    assert on_time.denominator == 0  # a cancelled order is not a shipment, late or not
+    assert on_time.status is MetricStatus.OK
+
+
+def test_next_due_is_the_earliest_wake_up_of_a_waiting_order() -> None:
+    w = World("await-invoice")
+    assert w.engine.next_due() is None  # nothing taken in yet
+    ref = w.add("1")
+    w.run()
+    state = w.state(ref)
+    assert state.wake_at is not None
+    assert w.engine.next_due() == state.wake_at
+    w.run_until(48)  # shipped: nothing left to wake up for
+    assert w.state(ref).status is OrderStatus.SHIPPED
+    assert w.engine.next_due() is None
+
+
+def test_a_cancellation_not_read_back_is_booked_as_the_buyers_without_logging_personal_data(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import attrs
+
+    from consign_core.domain.model import Recipient
+    from consign_core.errors import TransientError
+    from consign_core.testing import make_order
+
+    recipient = Recipient(
+        name="이하늘", phone="010-5555-0101", zip_code="48058", address1="부산 해운대구 센텀로 1"
+    )
+    w = World("await-invoice")
+    order = attrs.evolve(make_order("77", paid_at=w.now), recipient=recipient)
+    w.market.add_order(order)
+    w.run()
+    w.market.buyer_cancels(order.ref)
+    # the answer goes through; reading the cancellation back fails
+    original = w.market.answer_buyer_request
+
+    def answer_then_fail_reads(*args: object, **kwargs: object) -> None:
+        original(*args, **kwargs)  # type: ignore[arg-type]
+        w.market.faults.fail_next("get_order", TransientError("timeout"))
+
+    w.market.answer_buyer_request = answer_then_fail_reads  # type: ignore[method-assign]
+    with caplog.at_level(logging.DEBUG, logger="consign_core.engine"):
+        w.run(1)
+    assert "cancellation not read back" in caplog.text
+    assert w.state(order.ref).cancellation is not None
+    assert w.state(order.ref).cancellation.fault is CancelFault.BUYER  # type: ignore[union-attr]
+    for secret in ("이하늘", "010-5555-0101", "48058", "센텀로"):
+        assert secret not in caplog.text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import json
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +19,10 @@ from consign_core.domain.calendar import KST
 from consign_core.domain.model import CancelReason
 from consign_core.domain.timing import DEFAULT_POLICY_NAMES, ExpectedCostWeights
 from consign_core.domain.trust import TrustModel
-from consign_core.errors import ConfigurationError, ValidationError
+from consign_core.errors import ConfigurationError, ConsignError, ValidationError
 from consign_core.lab import compare_policies, sim
-from consign_core.lab._world import build_world, outcome_of
+from consign_core.lab._runner import DEFAULT_CADENCE_MINUTES
+from consign_core.lab._world import SourceDraws, WorldSupplier, build_world, outcome_of
 from consign_core.lab.sim import (
     SCENARIOS,
     BuyerModel,
@@ -31,6 +34,7 @@ from consign_core.lab.sim import (
     simulate,
     simulate_log,
 )
+from consign_core.lab.sweep import SweepSpec, grid, run_sweep
 
 
 SMALL = get_scenario("default").evolve(name="small", suppliers=12, days=20.0)
@@ -216,10 +220,13 @@ def test_every_order_ends_exactly_one_way(policy: str) -> None:
     assert r.confirmed >= r.shipped
 
 
-def test_confirm_immediately_confirms_at_placement() -> None:
+def test_confirm_immediately_confirms_in_the_engine_run_that_takes_the_order_in() -> None:
     r = run("confirm-immediately")
-    delay_hours = SMALL.place_delay_minutes / 60.0
-    assert r.median_hours_to_confirm == pytest.approx(delay_hours)
+    cadence_hours = DEFAULT_CADENCE_MINUTES / 60.0
+    # the engine sees a paid order at its next run (on a 10-minute grid) and confirms it then
+    assert r.median_hours_to_confirm is not None
+    assert 0.0 <= r.median_hours_to_confirm <= cadence_hours
+    assert r.median_hours_to_confirm > 0.0  # orders are paid between runs, not at them
     assert r.buyer_cancels < r.orders * 0.02
 
 
@@ -314,7 +321,7 @@ def test_bad_seed_and_policy_are_rejected() -> None:
 
 
 @pytest.mark.parametrize("threshold", [(700, 10, 10), (0, 10, 10), (50_000, 5, 5)])
-def test_a_run_restores_the_garbage_collector_threshold(threshold: tuple[int, int, int]) -> None:
+def test_a_run_leaves_the_garbage_collector_alone(threshold: tuple[int, int, int]) -> None:
     seen: list[tuple[int, int, int]] = []
     before = gc.get_threshold()
     gc.set_threshold(*threshold)
@@ -330,8 +337,41 @@ def test_a_run_restores_the_garbage_collector_threshold(threshold: tuple[int, in
     finally:
         gc.set_threshold(*before)
     assert result == run("confirm-immediately", orders=50)
-    # raised during the run only, never lowered, and never turned on when it was off
-    assert all(t[0] == (threshold[0] and max(threshold[0], 10_000)) for t in seen)
+    assert seen  # looked during the run, too
+    assert all(t == threshold for t in seen)  # no process-wide change, not even for the run
+
+
+def test_the_simulator_drives_the_production_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from consign_core.engine import Engine
+
+    runs: list[datetime] = []
+    engines: list[Engine] = []
+    original = Engine.run_once
+
+    def spy(self: Engine, now: datetime, events: Any = ()) -> Any:
+        runs.append(now)
+        if not engines or engines[-1] is not self:
+            engines.append(self)
+        return original(self, now, events)
+
+    monkeypatch.setattr(Engine, "run_once", spy)
+    result, records = simulate_log(SMALL, "expected-cost", seed=2, orders=60)
+    assert len(engines) == 1
+    assert runs == sorted(runs)
+    assert len(set(runs)) == len(runs)
+    # every run is on the lab's polling grid
+    start = SMALL.start
+    step = DEFAULT_CADENCE_MINUTES * 60
+    assert all((now - start).total_seconds() % step == 0 for now in runs)
+    # the lab's orders are the engine's: each one is in its store, in the state reported
+    engine = engines[0]
+    assert len(records) == result.orders == 60
+    for record in records:
+        state = engine.order(record.order.ref)
+        assert state is not None
+        assert state.is_terminal
+        assert (record.cancellation is None) == (state.cancellation is None)
+    assert engine.ledger.now is not None
 
 
 def test_supplier_orders_withdrawn_for_buyers_leave_the_trust_models_pending_census(
@@ -595,16 +635,17 @@ class Blocker:
 
 sys.meta_path.insert(0, Blocker())
 importlib.import_module(sys.argv[1])
-shell = ("engine", "store", "adapters", "cli")
+shell = ("adapters", "cli")
 prefixes = tuple("consign_core." + s for s in shell)
 print(",".join(sorted(m for m in sys.modules if m.startswith(prefixes))))
+assert "consign_core.engine._engine" in sys.modules  # the lab runs the production engine
 """
 
 
 @pytest.mark.parametrize(
     "module", ["consign_core.lab.sim", "consign_core.lab.backtest", "consign_core.lab.sweep"]
 )
-def test_the_lab_imports_only_the_pure_core(module: str) -> None:
+def test_the_lab_imports_the_engine_but_no_adapter_nor_the_cli(module: str) -> None:
     import subprocess
     import sys
 
@@ -691,3 +732,153 @@ def test_any_world_runs_to_the_end_with_every_order_accounted_for(
             assert record.cancellation is not None
         if record.confirmed_at is not None:
             assert record.confirmed_at >= record.order.paid_at
+
+
+# ============================================================================ from a review
+
+TINY = get_scenario("default").evolve(name="tiny", suppliers=10, days=10.0)
+KIND = SupplierType(name="k", share=1.0, cancel_rate=0.1, hours_to_tracking=10.0)
+
+
+def _supplier() -> WorldSupplier:
+    # cancel rate 0.1, usual quantity 1, never turns bad
+    return WorldSupplier("S1", KIND, 0.1, 1, 40.0, None, 0.2)
+
+
+def _reason(quantity: int, u_cancel: float, reported_stock: int) -> CancelReason | None:
+    at = TINY.start
+    draws = SourceDraws(u_cancel, 0.0, 0.99, reported_stock)  # the reason draw says OTHER
+    cancelled, _at, reason = outcome_of(_supplier(), draws, quantity, at, 0, TINY)
+    return reason if cancelled else None
+
+
+# ---------------------------------------------------------------------------- honest reasons
+
+
+def test_a_cancel_of_an_order_above_the_reported_stock_is_a_stock_out() -> None:
+    # 5 units against 3 reported: cancelled (0.5 < 0.9), and that is a stock-out
+    assert _reason(5, 0.5, 3) is CancelReason.STOCK_OUT
+
+
+def test_a_cancel_caused_by_a_large_quantity_is_a_stock_out() -> None:
+    # 20 units, usual 1: P(cancel) ~ 0.55 instead of 0.1; a draw of 0.3 cancels only because
+    # of the quantity, so it is a stock-out; a draw of 0.05 would cancel a 1-unit order too
+    assert _reason(20, 0.3, 100) is CancelReason.STOCK_OUT
+    assert _reason(20, 0.05, 100) is CancelReason.OTHER
+    assert _reason(1, 0.05, 100) is CancelReason.OTHER
+    assert _reason(1, 0.3, 100) is None
+
+
+def test_orders_above_the_reported_stock_cost_a_naver_seller_stock_out_points() -> None:
+    never_other = tuple(attrs.evolve(t, stock_out_share=0.0) for t in TINY.supplier_types)
+    scenario = TINY.evolve(
+        market="naver",
+        supplier_types=never_other,
+        stock_level=0.001,  # every order is above the reported stock
+        stock_exceeded_cancel_rate=1.0,
+        alternate_share=0.0,
+        buyer=BuyerModel(base_per_hour=0.0, growth_per_hour2=0.0, stop_after_confirm=0.0),
+    )
+    result = simulate(scenario, "confirm-immediately", seed=1, orders=40)
+    assert result.supplier_cancels == result.orders
+    assert result.stock_out_cancels == result.seller_fault_cancels == result.orders
+    [points] = result.metrics
+    assert points.worst_value is not None
+    assert points.worst_value >= 1.5  # 품절취소: 2 points per paid order
+
+
+# ---------------------------------------------------------------------------- typed errors
+
+
+def _any(value: object) -> Any:
+    """A wrongly typed argument, on purpose."""
+    return value
+
+
+def _bad_calls() -> list[tuple[str, Callable[[], object], str]]:
+    def sim(**kwargs: object) -> Callable[[], object]:
+        return lambda: simulate(TINY, **{"orders": 5, **kwargs})  # type: ignore[arg-type]
+
+    return [
+        ("policy object", sim(policy=42), "policy"),
+        ("weights", sim(weights="heavy"), "weights"),
+        ("params list", sim(policy="await-invoice", params=[1]), "params"),
+        ("params keys", sim(policy="await-invoice", params={1: 2}), "params"),
+        ("scenario buyer", lambda: TINY.evolve(buyer=3), "buyer"),
+        ("scenario person", lambda: TINY.evolve(person="me"), "person"),
+        ("scenario calendar", lambda: TINY.evolve(calendar=None), "calendar"),
+        ("scenario description", lambda: TINY.evolve(description=3), "description"),
+        ("scenario reroute", lambda: TINY.evolve(reroute_after_confirmation=1), "reroute"),
+        ("scenario unknown field", lambda: TINY.evolve(colour="red"), "colour"),
+        ("spec scenario", lambda: SweepSpec(policy="await-invoice", scenario=_any(42)), "scenario"),
+        ("spec weights", lambda: SweepSpec(policy="await-invoice", weights=_any("x")), "weights"),
+        ("spec params list", lambda: SweepSpec(policy="await-invoice", params=_any([1])), "params"),
+        (
+            "spec params keys",
+            lambda: SweepSpec(policy="await-invoice", params=_any({1: 2})),
+            "params",
+        ),
+        ("grid params", lambda: grid(_any({"await-invoice": [1]}), scenarios=[TINY]), "params"),
+        ("grid sets", lambda: grid(_any({"await-invoice": 5}), scenarios=[TINY]), "await-invoice"),
+        ("compare seeds", lambda: compare_policies(TINY, seeds=_any(3), orders=5), "seeds"),
+        (
+            "sweep workers",
+            lambda: run_sweep([SweepSpec(policy="await-invoice", orders=5)], max_workers=0),
+            "max_workers",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("label", "call", "field"), [pytest.param(*case, id=case[0]) for case in _bad_calls()]
+)
+def test_bad_lab_arguments_raise_typed_errors_naming_the_field(
+    label: str, call: Callable[[], object], field: str
+) -> None:
+    with pytest.raises(ConsignError) as info:
+        call()
+    assert field in str(info.value), label
+    if isinstance(info.value, ValidationError) and info.value.field is not None:
+        assert field.startswith(info.value.field) or info.value.field.startswith(field)
+
+
+def test_compare_policies_through_an_executor_rejects_a_bad_scenario_as_the_sequential_run() -> (
+    None
+):
+    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(ConfigurationError, match="42"):
+        compare_policies(42, ["await-invoice"], orders=5, executor=pool)  # type: ignore[arg-type]
+
+
+def test_compare_policies_checks_every_seed_before_running_any() -> None:
+    progress: list[tuple[int, int]] = []
+    with pytest.raises(ConfigurationError, match="seed"):
+        compare_policies(
+            TINY,
+            ["await-invoice"],
+            seeds=[0, "1"],  # type: ignore[list-item]
+            orders=50,
+            progress=lambda d, t: progress.append((d, t)),
+        )
+    assert progress == []
+
+
+def test_compare_policies_runs_a_repeated_policy_or_seed_once() -> None:
+    doc = compare_policies(
+        TINY, ["await-invoice", "await-invoice"], seeds=[1, 1], orders=60
+    ).to_dict()
+    assert doc["seeds"] == [1]
+    assert [p["policy"] for p in doc["policies"]] == ["await-invoice"]
+    assert doc["policies"][0]["seeds"] == [1]
+    assert [s["seed"] for s in doc["per_seed"]] == [1]
+    assert len(doc["per_seed"][0]["policies"]) == 1
+
+
+def test_scenario_evolve_still_accepts_every_field() -> None:
+    changed = TINY.evolve(
+        description="x",
+        buyer=BuyerModel(),
+        reroute_after_confirmation=True,
+        calendar=TINY.calendar,
+    )
+    assert isinstance(changed, Scenario)
+    assert changed.reroute_after_confirmation is True

@@ -76,6 +76,15 @@ def test_an_explicit_process_pool_is_left_running() -> None:
     assert first == second
 
 
+def test_a_process_pool_sweep_gives_what_the_same_runs_give_in_this_process() -> None:
+    specs = grid(["expected-cost"], scenarios=[SMALL], seeds=[1, 2], orders=60)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = run_sweep(specs, executor=pool)
+    direct = [simulate(SMALL, "expected-cost", seed=seed, orders=60) for seed in (1, 2)]
+    assert pooled == direct
+    assert [r.seed for r in pooled] == [1, 2]
+
+
 def test_compare_policies_through_an_executor_equals_sequential() -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         parallel = compare_policies(

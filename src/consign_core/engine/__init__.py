@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
+from consign_core._exports import publish
 from consign_core.engine._engine import Engine, EngineSettings, RunReport
 
 
 __all__ = ["Engine", "EngineSettings", "RunReport"]
+
+publish(__name__, __all__)

@@ -78,6 +78,8 @@ __all__ = [
     "MarketPort",
     "OrderPage",
     "PlaceOrderRequest",
+    "SupplierOrderFeed",
+    "SupplierOrderPage",
     "SupplierPort",
 ]
 
@@ -100,6 +102,10 @@ def _requests(value: Iterable[BuyerRequest]) -> tuple[BuyerRequest, ...]:
 
 
 def _changes(value: Iterable[ItemChange]) -> tuple[ItemChange, ...]:
+    return tuple(value)
+
+
+def _supplier_orders(value: Iterable[SupplierOrder]) -> tuple[SupplierOrder, ...]:
     return tuple(value)
 
 
@@ -250,6 +256,19 @@ class ChangePage:
     """Another page is ready now."""
 
 
+@attrs.frozen(kw_only=True)
+class SupplierOrderPage:
+    """One page of supplier orders whose status changed
+    (:meth:`SupplierOrderFeed.list_changed_orders`)."""
+
+    orders: tuple[SupplierOrder, ...] = attrs.field(converter=_supplier_orders)
+    """The orders in their current state, in the order they changed."""
+    cursor: str | None = attrs.field(default=None, validator=optional(non_empty_str))
+    """Pass it to the next call to continue after this page."""
+    has_more: bool = False
+    """Another page is ready now."""
+
+
 # --------------------------------------------------------------------------------------
 # Ports
 # --------------------------------------------------------------------------------------
@@ -367,4 +386,26 @@ class SupplierPort(Protocol):
 
     def get_stock(self, supplier_id: str, item_id: str) -> SupplierItem:
         """One item's current stock and unit cost."""
+        ...
+
+
+@runtime_checkable
+class SupplierOrderFeed(Protocol):
+    """What a :class:`SupplierPort` may offer besides: the orders whose status changed.
+
+    Domeggook lists the buyer's orders by status and date; an adapter that turns that into a
+    feed lets the engine ask only about what changed instead of about every open order on
+    every run (supplier APIs ration calls). The engine uses it when the supplier port has it
+    (checked once, structurally): every supplier order it takes on is asked about once with
+    :meth:`SupplierPort.get_orders` (a change listed before the engine knew the order, e.g.
+    after a placement whose answer was lost, is not missed), and from then on only the feed
+    is read. Ports without it are polled order by order.
+    """
+
+    def list_changed_orders(self, cursor: str | None) -> SupplierOrderPage:
+        """Supplier orders whose status changed (confirmed, invoiced, cancelled) after
+        ``cursor`` (``None``: from the start), each in its current state.
+
+        The same order may be listed again (the engine ignores what it already knows).
+        """
         ...

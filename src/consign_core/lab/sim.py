@@ -5,13 +5,14 @@ runs several policies (and seeds) over the *same* worlds and returns a :class:`C
 whose :meth:`~Comparison.to_dict` is the documented JSON of ``consign-core simulate --json``
 (``docs/simulate.md``).
 
-The simulator drives the real code: the per-order workflow
-(:func:`consign_core.domain.workflow.step`),
-the timing policies through :func:`consign_core.domain.workflow.make_decider` (the trust model's
-assessment, the cancel-rate ledger's headroom and
-:func:`~consign_core.domain.timing.decide_safely`),
-the supplier trust model learning online, and the ledger booking every cancellation and late
-shipment under the market's rule profile. Only the outside world is simulated:
+The simulator drives the production :class:`~consign_core.engine.Engine` (its
+:meth:`~consign_core.engine.Engine.run_once` every 10 simulated minutes, with an in-memory
+store): the per-order workflow, the timing policies through
+:func:`consign_core.domain.workflow.make_decider` (the trust model's assessment, the
+cancel-rate ledger's headroom and :func:`~consign_core.domain.timing.decide_safely`), the
+supplier trust model learning online, the ledger booking every cancellation and late shipment
+under the market's rule profile, the outbox and its batching. Only the outside world is
+simulated, as the engine's ports:
 
 - **Suppliers** from a mix of :class:`SupplierType` (reliable / flaky / bad by default): each
   has its own cancel probability (Beta around its type's mean), log-normal times to tracking
@@ -25,7 +26,7 @@ shipment under the market's rule profile. Only the outside world is simulated:
   hazard that rises with the wait; after confirmation a rare stop request needs the seller's
   approval.
 - **The market** answers every command at once; **a person** (:class:`PersonModel`) handles
-  escalations the same way whatever the policy.
+  escalations the same way whatever the policy, answering the engine with ``ManualDecision``.
 - **Alternates**: a share of SKUs has a second supplier mapped; the workflow reroutes to it
   when the first cancels before confirmation (its honest path; otherwise it cancels with the
   real reason, seller fault, and the ledger counts it).
@@ -48,6 +49,7 @@ from typing import Any, Final
 
 import attrs
 
+from consign_core._exports import publish
 from consign_core.domain.calendar import KST
 from consign_core.domain.timing import (
     ConfirmationPolicy,
@@ -56,12 +58,12 @@ from consign_core.domain.timing import (
 )
 from consign_core.domain.trust import TrustConfig, TrustModel
 from consign_core.errors import ConfigurationError
-from consign_core.lab._driver import EngineConfig, LogRecord, run_world
 from consign_core.lab._results import (
     CostBreakdown,
     MetricSummary,
     PolicyResult,
 )
+from consign_core.lab._runner import LabConfig, LogRecord, run_world
 from consign_core.lab._world import (
     BuyerModel,
     PersonModel,
@@ -255,7 +257,7 @@ def _run(
     built, name, shown = _policy(policy, params)
     world = build_world(chosen, seed, orders)
     trust = TrustModel(trust_config or TrustConfig(), calendar=chosen.calendar)
-    config = EngineConfig(
+    config = LabConfig(
         policy=built,
         policy_name=name,
         policy_params=shown,
@@ -337,3 +339,6 @@ def simulate_log(
         recorder=records.append,
     )
     return result, records
+
+
+publish(__name__, __all__)

@@ -32,6 +32,7 @@ from consign_core.engine.ports import (
     ChangePage,
     ItemChange,
     PlaceOrderRequest,
+    SupplierOrderPage,
 )
 from consign_core.errors import NotFoundError, RejectedError
 from consign_core.testing._builders import T0
@@ -173,6 +174,7 @@ class InMemorySupplier:
         self._by_key: dict[str, str] = {}
         self._scripted: dict[str, Fate] = {}
         self._feed: list[ItemChange] = []
+        self._order_log: list[str] = []  # supplier order ids, one per status change
         self._due: list[tuple[datetime, int, str]] = []
         self._serial = 0
 
@@ -229,6 +231,22 @@ class InMemorySupplier:
             )
 
         return self._call("list_changes", page)
+
+    def list_changed_orders(self, cursor: str | None) -> SupplierOrderPage:
+        """Orders whose status changed after ``cursor``, each in its current state
+        (:class:`~consign_core.engine.ports.SupplierOrderFeed`)."""
+
+        def page() -> SupplierOrderPage:
+            start = page_start(cursor, self._platform)
+            ids = self._order_log[start : start + self._page_size]
+            end = start + len(ids)
+            return SupplierOrderPage(
+                orders=tuple(self._orders[i].order for i in ids),
+                cursor=str(end) if end else None,
+                has_more=end < len(self._order_log),
+            )
+
+        return self._call("list_changed_orders", page)
 
     def get_stock(self, supplier_id: str, item_id: str) -> SupplierItem:
         """One item's stock and cost."""
@@ -311,6 +329,7 @@ class InMemorySupplier:
             ],
             "cancel_accepted": [i for i, o in self._orders.items() if o.cancel_accepted],
             "feed": [unstructure(c) for c in self._feed],
+            "order_log": list(self._order_log),
             "due": [[d.isoformat(), n, i] for d, n, i in self._due],
             "placements": dict(self.placements),
             "calls": dict(self.calls),
@@ -338,6 +357,7 @@ class InMemorySupplier:
             )
             self._by_key.setdefault(key, order.supplier_order_id)
         self._feed = [structure(c, ItemChange) for c in data["feed"]]
+        self._order_log = list(data.get("order_log", ()))
         self._due = [(datetime.fromisoformat(d), n, i) for d, n, i in data["due"]]
         heapq.heapify(self._due)
         self.placements = Counter(data["placements"])
@@ -426,6 +446,7 @@ class InMemorySupplier:
                     courier=b.courier, number=f"{6_000_000_000 + int(order_id[1:]):012d}"
                 )
                 entry.order = _moved(order, SupplierOrderStatus.INVOICED, tracking=tracking)
+                self._order_log.append(order_id)
             else:
                 accepted = entry.cancel_accepted
                 cancellation = Cancellation(
@@ -437,9 +458,11 @@ class InMemorySupplier:
                 entry.order = _moved(
                     order, SupplierOrderStatus.CANCELLED, cancellation=cancellation
                 )
+                self._order_log.append(order_id)
             return True
         if order.status is SupplierOrderStatus.PLACED and elapsed >= b.confirm_after:
             entry.order = _moved(order, SupplierOrderStatus.CONFIRMED)
+            self._order_log.append(order_id)
             return True
         return False
 
@@ -483,6 +506,7 @@ class InMemorySupplier:
         entry.order = attrs.evolve(
             order, status=SupplierOrderStatus.CANCELLED, cancellation=cancellation
         )
+        self._order_log.append(order.supplier_order_id)
 
 
 def _fate_data(fate: Fate) -> list[Any]:
