@@ -44,6 +44,7 @@ from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
+    Courier,
     MarketOrder,
     OrderLine,
     OrderRef,
@@ -59,7 +60,7 @@ def make_events(n_events: int, seed: int = 7) -> list[Event]:
     scheduled event factories), the way a live stream produces them.
     """
     rng = random.Random(seed)
-    tracking = Tracking(courier="CJGLS", number="1234567890")
+    tracking = Tracking(courier=Courier.CJ, number="1234567890")
     lines = [(OrderLine(sku="SKU-1", quantity=q, unit_price=9_900),) for q in (1, 1, 1, 2, 3, 20)]
     pending: list[tuple[datetime, int, Callable[[datetime], Event]]] = []
     seq = 0

@@ -28,7 +28,14 @@ from consign_core.domain.events import (
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.domain.model import CancelReason, MarketOrder, OrderLine, OrderRef, Tracking
+from consign_core.domain.model import (
+    CancelReason,
+    Courier,
+    MarketOrder,
+    OrderLine,
+    OrderRef,
+    Tracking,
+)
 from consign_core.domain.rules import COUPANG
 from consign_core.domain.timing import (
     DecisionContext,
@@ -92,7 +99,7 @@ def build_world(
             cancel = SupplierCancelled(at=done, reason=CancelReason.STOCK_OUT, **ids)
             events.append((done, len(events), cancel))
         else:
-            tracking = Tracking(courier="CJGLS", number=f"T{i}")
+            tracking = Tracking(courier=Courier.CJ, number=f"T{i}")
             invoiced = SupplierInvoiced(at=done, tracking=tracking, **ids)
             events.append((done, len(events), invoiced))
             events.append((done, len(events), InvoiceUploaded(ref=ref, at=done, tracking=tracking)))

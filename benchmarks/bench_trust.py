@@ -39,13 +39,13 @@ from consign_core.domain.events import (
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.domain.model import CancelReason, OrderRef, Tracking
+from consign_core.domain.model import CancelReason, Courier, OrderRef, Tracking
 from consign_core.domain.trust import PopulationState, TrustAssessment, TrustConfig, TrustModel
 
 
 Outcome = SupplierOrderPlaced | SupplierInvoiced | SupplierCancelled
 REF = OrderRef(market="coupang", order_id="bench")
-TRACK = Tracking(courier="CJGLS", number="1")
+TRACK = Tracking(courier=Courier.CJ, number="1")
 START = datetime(2025, 1, 6, tzinfo=KST)
 HOUR = timedelta(hours=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -28,7 +28,14 @@ from consign_core.domain.events import (
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.domain.model import CancelReason, MarketOrder, OrderLine, OrderRef, Tracking
+from consign_core.domain.model import (
+    CancelReason,
+    Courier,
+    MarketOrder,
+    OrderLine,
+    OrderRef,
+    Tracking,
+)
 from consign_core.domain.rules import COUPANG
 from consign_core.domain.timing import (
     DecisionContext,
@@ -59,7 +66,7 @@ def learn(model: TrustModel, supplier: str, orders: int, stock_outs: tuple[int, 
             done = at + timedelta(hours=3)
             model.observe(SupplierCancelled(at=done, reason=CancelReason.STOCK_OUT, **ids))
         else:
-            tracking = Tracking(courier="CJGLS", number=f"T{i}")
+            tracking = Tracking(courier=Courier.CJ, number=f"T{i}")
             model.observe(SupplierInvoiced(at=at + timedelta(hours=6), tracking=tracking, **ids))
 
 
@@ -76,7 +83,7 @@ def busy_week() -> Ledger:
         )
         events.append(OrderPaid(order=order))
         if paid + timedelta(days=1) <= NOW:
-            tracking = Tracking(courier="CJGLS", number=f"P{i}")
+            tracking = Tracking(courier=Courier.CJ, number=f"P{i}")
             events.append(
                 InvoiceUploaded(ref=order.ref, at=paid + timedelta(days=1), tracking=tracking)
             )

@@ -27,7 +27,7 @@ notes = st.text(max_size=20)
 order_refs = st.builds(
     m.OrderRef, market=st.sampled_from(["coupang", "naver", "amazon"]), order_id=ids
 )
-tracking = st.builds(m.Tracking, courier=st.sampled_from(["CJGLS", "HANJIN", "EPOST"]), number=ids)
+tracking = st.builds(m.Tracking, courier=st.sampled_from(list(m.Courier)), number=ids)
 order_lines = st.builds(
     m.OrderLine,
     sku=ids,

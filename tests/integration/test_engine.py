@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from consign_core.domain.model import CancelFault, CancelReason, OrderRef
+from consign_core.domain.model import CancelFault, CancelReason, Courier, OrderRef
 from consign_core.domain.rules import COUPANG, NAVER, MetricStatus
 from consign_core.domain.timing import (
     DEFAULT_POLICY_NAMES,
@@ -129,7 +129,7 @@ def test_orders_flow_to_shipped_with_acknowledgements_batched_to_the_limit() -> 
     assert all(w.market.order_status(r) is MarketOrderStatus.SHIPPED for r in refs)
     assert all(w.state(r).status is OrderStatus.SHIPPED for r in refs)
     assert w.market.snapshot_of(refs[0]).tracking is not None
-    assert w.market.snapshot_of(refs[0]).tracking.courier == "CJGLS"  # type: ignore[union-attr]
+    assert w.market.snapshot_of(refs[0]).tracking.courier is Courier.CJ  # type: ignore[union-attr]
     assert w.engine.active_orders() == []
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from consign_core.domain.model import CancelFault, CancelReason, OrderRef, Tracking
+from consign_core.domain.model import CancelFault, CancelReason, Courier, OrderRef, Tracking
 from consign_core.domain.rules import COUPANG
 from consign_core.domain.timing import make_policy
 from consign_core.domain.workflow import ManualAction, ManualDecision, OrderStatus
@@ -131,7 +131,7 @@ def test_an_upload_refused_while_a_stop_request_is_open_is_retried() -> None:
                 ref=ref,
                 at=rig.now,
                 action=ManualAction.SHIP,
-                tracking=Tracking(courier="CJGLS", number="600000000009"),
+                tracking=Tracking(courier=Courier.CJ, number="600000000009"),
             )
         ],
     )

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consign_core.domain.calendar import KST
-from consign_core.domain.model import CancelReason
+from consign_core.domain.model import CancelReason, Courier
 from consign_core.domain.timing import DEFAULT_POLICY_NAMES, ExpectedCostWeights
 from consign_core.domain.trust import TrustModel
 from consign_core.errors import ConfigurationError, ConsignError, ValidationError
@@ -529,13 +529,13 @@ def test_fast_constructors_build_the_same_values_as_the_validating_ones() -> Non
     ref = OrderRef(market="coupang", order_id="O1")
     line = OrderLine(sku="S1-1", quantity=2, unit_price=9_900)
     order = MarketOrder(ref=ref, lines=(line,), paid_at=at, ship_by=at)
-    tracking = Tracking(courier="CJ", number="1")
+    tracking = Tracking(courier=Courier.CJ, number="1")
     cancellation = Cancellation(fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=at)
     pairs = [
         (f.new_order_ref(market="coupang", order_id="O1"), ref),
         (f.new_order_line(sku="S1-1", quantity=2, unit_price=9_900, supplier_item_id=None), line),
         (f.new_market_order(ref=ref, lines=(line,), paid_at=at, ship_by=at), order),
-        (f.new_tracking(courier="CJ", number="1"), tracking),
+        (f.new_tracking(courier=Courier.CJ, number="1"), tracking),
         (
             f.new_cancellation(fault=CancelFault.SELLER, reason=CancelReason.STOCK_OUT, at=at),
             cancellation,

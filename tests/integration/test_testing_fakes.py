@@ -11,6 +11,7 @@ from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
+    Courier,
     SupplierOrderStatus,
     Tracking,
 )
@@ -152,7 +153,9 @@ def test_a_throttled_supplier_cancel_records_no_memo() -> None:
 def test_an_over_limit_batch_is_counted_as_a_call() -> None:
     market = InMemoryMarket(ack_batch_limit=1, invoice_batch_limit=1)
     refs = [make_order(str(i)).ref for i in range(2)]
-    uploads = [InvoiceUpload(ref=r, tracking=Tracking(courier="CJGLS", number="1")) for r in refs]
+    uploads = [
+        InvoiceUpload(ref=r, tracking=Tracking(courier=Courier.CJ, number="1")) for r in refs
+    ]
     with pytest.raises(RejectedError, match="at most 1"):
         market.acknowledge(refs)
     with pytest.raises(RejectedError, match="at most 1"):
@@ -184,14 +187,14 @@ def test_the_market_enforces_its_batch_limits() -> None:
         market.acknowledge(refs)
 
 
-def test_invoices_need_an_acknowledged_order_a_known_courier_and_go_once() -> None:
-    market = InMemoryMarket()
+def test_invoices_need_an_acknowledged_order_an_accepted_courier_and_go_once() -> None:
+    market = InMemoryMarket(couriers=frozenset(Courier) - {Courier.CU})
     order = make_order("1")
     market.add_order(order)
-    upload = InvoiceUpload(ref=order.ref, tracking=Tracking(courier="CJGLS", number="1"))
+    upload = InvoiceUpload(ref=order.ref, tracking=Tracking(courier=Courier.CJ, number="1"))
     assert market.upload_invoices([upload])[0].code == "INVALID_STATUS"
     market.acknowledge([order.ref])
-    bad = InvoiceUpload(ref=order.ref, tracking=Tracking(courier="DAEHAN", number="1"))
+    bad = InvoiceUpload(ref=order.ref, tracking=Tracking(courier=Courier.CU, number="1"))
     assert market.upload_invoices([bad])[0].code == "INVALID_INVOICE_NUMBER"
     assert market.upload_invoices([upload])[0].ok
     assert market.upload_invoices([upload])[0].code == "NOT_ALLOW_INVOICE_NUMBER_RE_UPLOAD"
@@ -219,7 +222,7 @@ def test_a_stop_shipment_request_waits_for_an_answer() -> None:
     request_ = market.buyer_cancels(order.ref)
     assert request_ is not None
     assert request_.kind is BuyerRequestKind.STOP_SHIPMENT
-    upload = InvoiceUpload(ref=order.ref, tracking=Tracking(courier="CJGLS", number="1"))
+    upload = InvoiceUpload(ref=order.ref, tracking=Tracking(courier=Courier.CJ, number="1"))
     assert market.upload_invoices([upload])[0].retryable
     market.answer_buyer_request(order.ref, request_.request_id, BuyerRequestAnswer.STOP_SHIPMENT)
     snapshot = market.get_order(order.ref)
@@ -302,12 +305,12 @@ def test_a_second_buyer_cancel_while_a_stop_request_is_open_files_no_new_request
 
 
 @pytest.mark.parametrize(
-    "tracking", [None, Tracking(courier="DAEHAN", number="600000000001")], ids=["none", "unknown"]
+    "tracking", [None, Tracking(courier=Courier.CU, number="600000000001")], ids=["none", "refused"]
 )
-def test_already_shipped_needs_a_waybill_in_a_market_courier_code(
+def test_already_shipped_needs_a_waybill_with_an_accepted_courier(
     tracking: Tracking | None,
 ) -> None:
-    market = InMemoryMarket()
+    market = InMemoryMarket(couriers=frozenset(Courier) - {Courier.CU})
     order = make_order("1")
     market.add_order(order)
     market.acknowledge([order.ref])
@@ -319,7 +322,7 @@ def test_already_shipped_needs_a_waybill_in_a_market_courier_code(
         )
     snapshot = market.get_order(order.ref)
     assert (snapshot.status, snapshot.tracking) == (MarketOrderStatus.ACKNOWLEDGED, None)
-    good = Tracking(courier="CJGLS", number="600000000001")
+    good = Tracking(courier=Courier.CJ, number="600000000001")
     market.answer_buyer_request(
         order.ref, request.request_id, BuyerRequestAnswer.ALREADY_SHIPPED, good
     )
@@ -341,7 +344,7 @@ def test_a_supplier_order_is_accepted_then_shipped_on_schedule() -> None:
     [shipped] = supplier.get_orders([order.supplier_order_id])
     assert shipped.status is SupplierOrderStatus.INVOICED
     assert shipped.tracking is not None
-    assert shipped.tracking.courier == "DAEHAN"
+    assert shipped.tracking.courier is Courier.CJ
 
 
 def test_placing_twice_with_one_key_really_orders_twice_and_is_counted() -> None:

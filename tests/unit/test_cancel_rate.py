@@ -25,6 +25,7 @@ from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
+    Courier,
     MarketOrder,
     OrderLine,
     OrderRef,
@@ -61,7 +62,7 @@ from tests.strategies import examples
 
 
 MONDAY = datetime(2025, 11, 3, 10, 0, tzinfo=KST)  # no holidays nearby
-TRACKING = Tracking(courier="CJGLS", number="123")
+TRACKING = Tracking(courier=Courier.CJ, number="123")
 
 
 def order(

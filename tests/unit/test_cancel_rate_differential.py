@@ -44,6 +44,7 @@ from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
+    Courier,
     MarketOrder,
     OrderLine,
     OrderRef,
@@ -536,7 +537,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:  # noqa: PLR0912 - one recipe in one
     profile = draw(profiles())
     calendar = draw(calendars)
     events: list[Event] = []
-    tracking = Tracking(courier="CJGLS", number="1")
+    tracking = Tracking(courier=Courier.CJ, number="1")
     n_orders = draw(st.integers(0, 14))
     ids = [f"o{i}" for i in range(8)]
     edges: list[datetime] = []

@@ -20,7 +20,14 @@ from consign_core.domain.events import (
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.domain.model import CancelReason, MarketOrder, OrderLine, OrderRef, Tracking
+from consign_core.domain.model import (
+    CancelReason,
+    Courier,
+    MarketOrder,
+    OrderLine,
+    OrderRef,
+    Tracking,
+)
 from consign_core.domain.rules import COUPANG, MetricStatus
 from consign_core.domain.timing import (
     DEFAULT_POLICY_NAMES,
@@ -316,7 +323,7 @@ def _late_reporting_supplier() -> TrustModel:
                 at=DEFAULT_CALENDAR.add_business_hours(at, 5),
                 supplier_id="SLOW",
                 supplier_order_id=oid,
-                tracking=Tracking(courier="CJGLS", number=str(i)),
+                tracking=Tracking(courier=Courier.CJ, number=str(i)),
             )
             model.observe(shipped)
     model.refit_population()
@@ -587,7 +594,7 @@ def _history(
                 )
             )
         else:
-            tracking = Tracking(courier="CJGLS", number=f"T{i}")
+            tracking = Tracking(courier=Courier.CJ, number=f"T{i}")
             model.observe(SupplierInvoiced(at=at + timedelta(hours=6), tracking=tracking, **common))
 
 
@@ -605,7 +612,7 @@ def _busy_coupang_ledger(now: datetime) -> Ledger:
         events.append(OrderPaid(order=order))
         shipped = paid + timedelta(days=1)
         if shipped <= now:
-            tracking = Tracking(courier="CJGLS", number=f"P{i}")
+            tracking = Tracking(courier=Courier.CJ, number=f"P{i}")
             events.append(InvoiceUploaded(ref=order.ref, at=shipped, tracking=tracking))
     ledger = Ledger(COUPANG)
     for event in sorted(events, key=lambda e: e.at):

@@ -23,7 +23,14 @@ from consign_core.domain.events import (
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.domain.model import CancelReason, OrderRef, Supplier, SupplierSignals, Tracking
+from consign_core.domain.model import (
+    CancelReason,
+    Courier,
+    OrderRef,
+    Supplier,
+    SupplierSignals,
+    Tracking,
+)
 from consign_core.domain.serialization import structure, unstructure
 from consign_core.domain.trust import (
     TrustAssessment,
@@ -43,7 +50,7 @@ CAL = DEFAULT_CALENDAR
 MONDAY = datetime(2025, 3, 10, 9, 0, tzinfo=KST)  # a Monday; no holiday for 3 weeks
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 REF = OrderRef(market="coupang", order_id="m-1")
-TRACK = Tracking(courier="CJGLS", number="123")
+TRACK = Tracking(courier=Courier.CJ, number="123")
 STOCK_OUT = CancelReason.STOCK_OUT
 FIXED = TrustConfig(refit_every_events=0)  # no automatic refit: the prior stays put
 HOUR = timedelta(hours=1)

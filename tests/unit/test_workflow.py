@@ -19,7 +19,14 @@ from consign_core.domain.events import (
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.domain.model import CancelFault, CancelReason, MarketOrder, OrderRef, Tracking
+from consign_core.domain.model import (
+    CancelFault,
+    CancelReason,
+    Courier,
+    MarketOrder,
+    OrderRef,
+    Tracking,
+)
 from consign_core.domain.timing import (
     ConfirmNow,
     Decision,
@@ -61,7 +68,7 @@ from consign_core.domain.workflow import (
     sources_from,
     step,
 )
-from consign_core.errors import ConfigurationError, InvalidTransitionError
+from consign_core.errors import ConfigurationError, InvalidTransitionError, ValidationError
 from consign_core.testing import T0, make_order
 
 
@@ -144,7 +151,7 @@ class Flow:
         )
 
     def invoiced(
-        self, number: str = "D1", courier: str = "DAEHAN", supplier_id: str = "S1"
+        self, number: str = "D1", courier: Courier = Courier.CJ, supplier_id: str = "S1"
     ) -> tuple[Command, ...]:
         return self.feed(
             SupplierInvoiced(
@@ -199,9 +206,9 @@ def test_a_trusted_supplier_is_confirmed_once_placed_then_tracking_is_uploaded_m
     assert flow.s.status is OrderStatus.WAITING
     flow.acked()
     assert flow.s.status is OrderStatus.CONFIRMED
-    [upload] = flow.invoiced(courier="DAEHAN")
+    [upload] = flow.invoiced(courier=Courier.CJ)
     assert isinstance(upload, UploadInvoice)
-    assert upload.tracking == Tracking(courier="CJGLS", number="600000000001")
+    assert upload.tracking == Tracking(courier=Courier.CJ, number="600000000001")
     flow.feed(InvoiceUploaded(ref=flow.ref, at=flow.now, tracking=upload.tracking))
     assert flow.s.status is OrderStatus.SHIPPED
     assert flow.s.is_terminal
@@ -538,7 +545,7 @@ def test_a_stop_shipment_that_the_supplier_ships_anyway_is_answered_already_ship
     [answer] = flow.invoiced()
     assert isinstance(answer, AnswerBuyerRequest)
     assert answer.answer is BuyerRequestAnswer.ALREADY_SHIPPED
-    assert answer.tracking == Tracking(courier="CJGLS", number="600000000001")
+    assert answer.tracking == Tracking(courier=Courier.CJ, number="600000000001")
     flow.feed(
         BuyerRequestAnswered(
             ref=flow.ref, at=T0, request_id="R9", answer=BuyerRequestAnswer.ALREADY_SHIPPED
@@ -722,7 +729,7 @@ def test_a_person_can_ship_with_their_own_tracking_and_wait() -> None:
     )
     assert isinstance(wake, ScheduleWakeUp)
     assert wake.at == T0 + 2 * HOUR
-    tracking = Tracking(courier="HANJIN", number="123412341234")
+    tracking = Tracking(courier=Courier.HANJIN, number="123412341234")
     [ack] = flow.feed(
         ManualDecision(ref=flow.ref, at=T0, action=ManualAction.SHIP, tracking=tracking)
     )
@@ -732,14 +739,20 @@ def test_a_person_can_ship_with_their_own_tracking_and_wait() -> None:
     assert upload.tracking == tracking
 
 
-def test_an_unknown_courier_code_is_escalated_not_uploaded() -> None:
+def test_the_suppliers_courier_reaches_the_market_unmapped() -> None:
+    # Couriers are the library's own: the market adapter maps them to the market's codes.
     flow = Flow(confirm_now)
     flow.paid()
     flow.placed()
     flow.acked()
-    [escalation] = flow.invoiced(courier="NOWHERE")
-    assert isinstance(escalation, EscalateOrder)
-    assert "NOWHERE" in escalation.reason
+    [upload] = flow.invoiced(courier=Courier.LOGEN)
+    assert isinstance(upload, UploadInvoice)
+    assert upload.tracking.courier is Courier.LOGEN
+
+
+def test_a_vendor_courier_code_is_not_a_courier() -> None:
+    with pytest.raises(ValidationError, match="courier"):
+        Tracking(courier="CJGLS", number="600000000001")  # type: ignore[arg-type]
 
 
 def test_a_placement_found_for_an_abandoned_attempt_is_cancelled() -> None:
@@ -801,9 +814,9 @@ def test_a_market_courier_code_passes_unchanged() -> None:
     flow.paid()
     flow.placed()
     flow.acked()
-    [upload] = flow.invoiced(courier="CJGLS")
+    [upload] = flow.invoiced(courier=Courier.CJ)
     assert isinstance(upload, UploadInvoice)
-    assert upload.tracking.courier == "CJGLS"
+    assert upload.tracking.courier is Courier.CJ
 
 
 def test_a_sold_out_notice_at_the_deadline_escalates_instead_of_confirming() -> None:

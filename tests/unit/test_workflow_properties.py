@@ -18,7 +18,7 @@ from consign_core.domain.events import (
     SupplierInvoiced,
     SupplierOrderPlaced,
 )
-from consign_core.domain.model import CancelFault, Cancellation, CancelReason, Tracking
+from consign_core.domain.model import CancelFault, Cancellation, CancelReason, Courier, Tracking
 from consign_core.domain.timing import (
     ConfirmNow,
     Decision,
@@ -94,7 +94,7 @@ def next_event(draw: st.DrawFn, state: OrderState, now_hours: int) -> WorkflowEv
             at=at,
             supplier_id=supplier,
             supplier_order_id=number,
-            tracking=Tracking(courier="DAEHAN", number="1234567890"),
+            tracking=Tracking(courier=Courier.CJ, number="1234567890"),
         ),
         SupplierCancelled(
             ref=ref, at=at, supplier_id=supplier, supplier_order_id=number, reason=draw(REASONS)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consign_core.domain.model import Tracking
+from consign_core.domain.model import Courier, Tracking
 from consign_core.domain.timing import SupplierOrderState
 from consign_core.domain.workflow import (
     CancelPurpose,
@@ -37,7 +37,7 @@ FIELD_VALUES: dict[str, st.SearchStrategy[object]] = {
     "place_pending": st.booleans(),
     "ack": st.sampled_from(Progress),
     "invoice": st.sampled_from(Progress),
-    "tracking": st.none() | st.just(Tracking(courier="CJGLS", number="1")),
+    "tracking": st.none() | st.just(Tracking(courier=Courier.CJ, number="1")),
     "market_cancel": st.sampled_from(Progress),
     "supplier_cancel": st.sampled_from(SupplierCancelState),
     "cancel_purpose": st.none() | st.sampled_from(CancelPurpose),

@@ -115,7 +115,7 @@ class SupplierInvoiced:
     supplier_order_id: str = attrs.field(validator=non_empty_str)
     """The supplier's order number."""
     tracking: Tracking
-    """The waybill, in the supplier's courier codes."""
+    """The supplier's waybill."""
 
 
 @attrs.frozen(kw_only=True)
@@ -155,7 +155,7 @@ class InvoiceUploaded:
     at: datetime = attrs.field(validator=aware_datetime)
     """When the market accepted the upload."""
     tracking: Tracking
-    """The waybill, in the market's courier codes."""
+    """The waybill uploaded to the market."""
 
 
 @attrs.frozen(kw_only=True)

@@ -150,14 +150,15 @@ class OrderRef:
 
 @attrs.frozen(kw_only=True)
 class Tracking:
-    """A waybill (운송장): the courier's code and the tracking number.
+    """A waybill (운송장): the courier and the tracking number.
 
-    ``courier`` is the code in the namespace of whoever produced it (a supplier's courier
-    code before mapping, a market's code after); adapters map between them.
+    The courier is the library's own :class:`Courier`: a supplier adapter maps its platform's
+    courier code to it, a market adapter maps it to the market's code when it uploads the
+    invoice, so no vendor code travels between them.
     """
 
-    courier: str = attrs.field(validator=non_empty_str)
-    """Courier code, e.g. ``"CJGLS"`` (CJ대한통운) on Coupang."""
+    courier: Courier = attrs.field(validator=member_of(Courier))
+    """The courier, e.g. :attr:`Courier.CJ` (CJ대한통운)."""
     number: str = attrs.field(validator=non_empty_str)
     """The tracking (invoice) number."""
 

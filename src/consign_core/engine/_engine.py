@@ -53,7 +53,6 @@ from consign_core.domain.workflow import sources_from
 from consign_core.domain.workflow._step import step
 from consign_core.domain.workflow._types import (
     DEFAULT_TEMPLATES,
-    DOMEME_TO_COUPANG_COURIERS,
     EscalateOrder,
     OrderState,
     ScheduleWakeUp,
@@ -111,7 +110,6 @@ class Engine(Polling, Persistence):
             a store with a snapshot restores its own.
         ledger: the ledger for a fresh store (default: ``Ledger(profile)``); likewise.
         calendar: the business calendar.
-        courier_map: supplier courier code -> market courier code.
         templates: buyer message templates.
         messenger: sends buyer messages; ``None`` logs them instead.
         settings: tuning knobs.
@@ -132,7 +130,6 @@ class Engine(Polling, Persistence):
         trust: TrustModel | None = None,
         ledger: Ledger | None = None,
         calendar: BusinessCalendar = DEFAULT_CALENDAR,
-        courier_map: Mapping[str, str] = DOMEME_TO_COUPANG_COURIERS,
         templates: Mapping[str, str] = DEFAULT_TEMPLATES,
         messenger: BuyerMessenger | None = None,
         settings: EngineSettings | None = None,
@@ -150,7 +147,6 @@ class Engine(Polling, Persistence):
         self._calendar = calendar
         self._trust = trust if trust is not None else TrustModel(TrustConfig(), calendar=calendar)
         self._ledger = ledger if ledger is not None else Ledger(profile, calendar=calendar)
-        self._courier_map = dict(courier_map)
         self._templates = dict(templates)
         self._messenger = messenger
         self._settings = settings if settings is not None else EngineSettings()

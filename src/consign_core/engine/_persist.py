@@ -170,7 +170,6 @@ class Persistence(EngineBase):
                 unconfirmed_cancel_fault=self._settings.unconfirmed_supplier_cancel_fault,
             ),
             sources=self._sources,
-            courier_map=self._courier_map,
             stock=self._stock,
             templates=self._templates,
             calendar=self._calendar,

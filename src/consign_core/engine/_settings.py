@@ -140,7 +140,6 @@ class EngineBase:
     _calendar: BusinessCalendar
     _trust: TrustModel
     _ledger: Ledger
-    _courier_map: dict[str, str]
     _templates: dict[str, str]
     _settings: EngineSettings
     _order_feed: SupplierOrderFeed | None

@@ -133,7 +133,7 @@ class MarketOrderSnapshot:
     status: MarketOrderStatus = attrs.field(validator=member_of(MarketOrderStatus))
     """Its status on the market."""
     tracking: Tracking | None = None
-    """The uploaded waybill (market courier code), once shipped."""
+    """The uploaded waybill, once shipped."""
     cancellation: Cancellation | None = None
     """The cancellation, once cancelled."""
 
@@ -168,12 +168,12 @@ class ItemResult:
 
 @attrs.frozen(kw_only=True)
 class InvoiceUpload:
-    """One waybill to upload: the order and its tracking in the market's courier codes."""
+    """One waybill to upload: the order and its tracking (the adapter maps the courier)."""
 
     ref: OrderRef = attrs.field(validator=instance_of(OrderRef))
     """The order."""
     tracking: Tracking = attrs.field(validator=instance_of(Tracking))
-    """The waybill (market courier code)."""
+    """The waybill."""
 
 
 @attrs.frozen(kw_only=True)

@@ -23,6 +23,7 @@ from consign_core.domain.events import (
 from consign_core.domain.model import (
     Cancellation,
     CancelReason,
+    Courier,
     OrderRef,
     Tracking,
 )
@@ -49,7 +50,7 @@ __all__ = ["RatesReport", "SupplierView", "rates_report", "trust_table"]
 
 _HOUR_US: Final = 3_600_000_000
 _DEFAULT_MARKET: Final = "coupang"
-_COURIER: Final = "CJ"
+_COURIER: Final = Courier.CJ
 
 
 # --------------------------------------------------------------------------------------

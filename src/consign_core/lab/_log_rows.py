@@ -10,6 +10,7 @@ import attrs
 
 from consign_core.domain.model import (
     CancelFault,
+    Courier,
     MarketOrder,
     OrderLine,
     OrderRef,
@@ -27,7 +28,7 @@ __all__ = ["log_markets", "rows_from_records", "truncate_log"]
 
 _HOUR_US: Final = 3_600_000_000
 _DEFAULT_MARKET: Final = "coupang"
-_COURIER: Final = "CJ"
+_COURIER: Final = Courier.CJ
 
 
 # --------------------------------------------------------------------------------------

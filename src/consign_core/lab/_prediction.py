@@ -18,6 +18,7 @@ from consign_core.domain.events import (
 )
 from consign_core.domain.model import (
     CancelReason,
+    Courier,
     OrderRef,
     Tracking,
 )
@@ -38,7 +39,7 @@ __all__ = ["PredictionQuality", "QuestionScores", "prediction_quality"]
 
 _HOUR_US: Final = 3_600_000_000
 _DEFAULT_MARKET: Final = "coupang"
-_COURIER: Final = "CJ"
+_COURIER: Final = Courier.CJ
 
 
 @attrs.frozen(kw_only=True)

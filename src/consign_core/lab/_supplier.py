@@ -11,6 +11,7 @@ from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
+    Courier,
     OrderRef,
     SupplierItem,
     SupplierOrder,
@@ -32,7 +33,7 @@ from consign_core.lab._world import outcome_of as _outcome_of
 
 __all__ = ["SimulatedSupplier"]
 
-_TRACKING_COURIER: Final = "CJ"  # a Domeme courier code; the workflow maps it to the market's
+_TRACKING_COURIER: Final = Courier.CJ
 _PLATFORM: Final = "domeme"
 _MICROSECOND: Final = from_us(1) - from_us(0)
 

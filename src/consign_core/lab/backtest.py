@@ -37,6 +37,7 @@ from consign_core.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from consign_core.domain.model import (
     CancelFault,
     CancelReason,
+    Courier,
 )
 from consign_core.domain.rules import RuleProfile, get_profile
 from consign_core.domain.timing import DEFAULT_POLICY_NAMES, ExpectedCostWeights, make_policy
@@ -112,7 +113,7 @@ __all__ = [
 
 _HOUR_US: Final = 3_600_000_000
 _DEFAULT_MARKET: Final = "coupang"
-_COURIER: Final = "CJ"
+_COURIER: Final = Courier.CJ
 
 
 # --------------------------------------------------------------------------------------

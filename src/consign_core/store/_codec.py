@@ -30,6 +30,7 @@ from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
+    Courier,
     MarketOrder,
     OrderLine,
     OrderRef,
@@ -69,7 +70,7 @@ __all__ = [
     "ref_key",
 ]
 
-_STATE_CODEC = 1
+_STATE_CODEC = 2  # 2: couriers as consign_core Courier values, not vendor codes
 _SEPARATORS = (",", ":")
 
 
@@ -179,7 +180,7 @@ def encode_state(state: OrderState, cache: OrderCache | None = None) -> str:
 
 
 def _tracking_json(value: Tracking) -> str:
-    return f"[{_quote(value.courier)},{_quote(value.number)}]"
+    return f"[{_quote(value.courier.value)},{_quote(value.number)}]"
 
 
 def _opt(member: enum.Enum | None) -> str:
@@ -271,7 +272,7 @@ def decode_state(text: str) -> OrderState:
             invoice=Progress(invoice),
             tracking=None
             if tracking is None
-            else Tracking(courier=tracking[0], number=tracking[1]),
+            else Tracking(courier=Courier(tracking[0]), number=tracking[1]),
             market_cancel=Progress(market_cancel),
             cancellation=_parse_cancellation(cancellation),
             supplier_cancel=SupplierCancelState(supplier_cancel),
@@ -314,7 +315,7 @@ def encode_command(command: Command) -> str:
         assert isinstance(c, UploadInvoice)  # noqa: S101 - narrowed for mypy
         t = c.tracking
         return (
-            f"[{_quote(c.ref.market)},{_quote(c.ref.order_id)},{_quote(t.courier)},"
+            f"[{_quote(c.ref.market)},{_quote(c.ref.order_id)},{_quote(t.courier.value)},"
             f"{_quote(t.number)}]"
         )
     head: list[Any] = [c.ref.market, c.ref.order_id]
@@ -330,7 +331,7 @@ def encode_command(command: Command) -> str:
         row = [*head, c.at.isoformat()]
     else:
         assert isinstance(c, AnswerBuyerRequest)  # noqa: S101 - the last kind
-        tracking = None if c.tracking is None else [c.tracking.courier, c.tracking.number]
+        tracking = None if c.tracking is None else [c.tracking.courier.value, c.tracking.number]
         row = [*head, c.request_id, c.answer.value, tracking]
     return json.dumps(row, separators=_SEPARATORS, ensure_ascii=False)
 
@@ -364,7 +365,7 @@ def _decode_command(kind: CommandKind, row: list[Any]) -> Command:  # noqa: PLR0
     if kind is k.ACKNOWLEDGE:
         return Acknowledge(ref=ref)
     if kind is k.UPLOAD_INVOICE:
-        return UploadInvoice(ref=ref, tracking=Tracking(courier=row[2], number=row[3]))
+        return UploadInvoice(ref=ref, tracking=Tracking(courier=Courier(row[2]), number=row[3]))
     if kind is k.CANCEL_MARKET_ORDER:
         cancellation = _parse_cancellation(row[2])
         if cancellation is None:
@@ -378,7 +379,7 @@ def _decode_command(kind: CommandKind, row: list[Any]) -> Command:  # noqa: PLR0
         return EscalateOrder(ref=ref, reason=row[2])
     if kind is k.SCHEDULE_WAKE_UP:
         return ScheduleWakeUp(ref=ref, at=datetime.fromisoformat(row[2]))
-    tracking = None if row[4] is None else Tracking(courier=row[4][0], number=row[4][1])
+    tracking = None if row[4] is None else Tracking(courier=Courier(row[4][0]), number=row[4][1])
     return AnswerBuyerRequest(
         ref=ref, request_id=row[2], answer=BuyerRequestAnswer(row[3]), tracking=tracking
     )
@@ -410,7 +411,7 @@ def _frequent_record(event: Event, ref: OrderRef) -> str | None:
         )
         if isinstance(event, SupplierInvoiced):
             t = event.tracking
-            return f"{text},{_quote(t.courier)},{_quote(t.number)}]"
+            return f"{text},{_quote(t.courier.value)},{_quote(t.number)}]"
         return text + "]"
     if kind is MarketAcknowledged or kind is Delivered:
         tag = "A" if kind is MarketAcknowledged else "D"
@@ -420,7 +421,7 @@ def _frequent_record(event: Event, ref: OrderRef) -> str | None:
         t = event.tracking
         return (
             f'["U",{_quote(ref.market)},{_quote(ref.order_id)},{_dt_json(event.at)},'
-            f"{_quote(t.courier)},{_quote(t.number)}]"
+            f"{_quote(t.courier.value)},{_quote(t.number)}]"
         )
     return None
 
@@ -470,7 +471,7 @@ def decode_event(row: list[Any]) -> Event:  # noqa: PLR0911 - one return per eve
     if tag == "C":
         return SupplierConfirmed(ref=ref, at=at, supplier_id=row[4], supplier_order_id=row[5])
     if tag == "I":
-        tracking = Tracking(courier=row[6], number=row[7])
+        tracking = Tracking(courier=Courier(row[6]), number=row[7])
         return SupplierInvoiced(
             ref=ref, at=at, supplier_id=row[4], supplier_order_id=row[5], tracking=tracking
         )
@@ -486,7 +487,9 @@ def decode_event(row: list[Any]) -> Event:  # noqa: PLR0911 - one return per eve
     if tag == "A":
         return MarketAcknowledged(ref=ref, at=at)
     if tag == "U":
-        return InvoiceUploaded(ref=ref, at=at, tracking=Tracking(courier=row[4], number=row[5]))
+        return InvoiceUploaded(
+            ref=ref, at=at, tracking=Tracking(courier=Courier(row[4]), number=row[5])
+        )
     if tag == "B":
         return BuyerCancelRequested(ref=ref, at=at, reason=CancelReason(row[4]), request_id=row[5])
     if tag == "D":

@@ -15,6 +15,7 @@ from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
+    Courier,
     MarketOrder,
     OrderRef,
     Tracking,
@@ -39,24 +40,9 @@ T = TypeVar("T")
 
 __all__ = ["COUPANG_COURIERS", "InMemoryMarket", "SentMessage"]
 
-COUPANG_COURIERS = frozenset(
-    {
-        "CJGLS",
-        "HANJIN",
-        "HYUNDAI",
-        "KGB",
-        "EPOST",
-        "KDEXP",
-        "ILYANG",
-        "CHUNIL",
-        "DAESIN",
-        "CVS",
-        "HDEXP",
-        "DIRECT",
-        "KOREX",
-    }
-)
-"""Courier codes the fake market accepts (a subset of Coupang's ``deliveryCompanyCode``)."""
+COUPANG_COURIERS: frozenset[Courier] = frozenset(Courier)
+"""Couriers the fake market accepts by default: every :class:`Courier` (Coupang has a
+``deliveryCompanyCode`` for each of them); pass ``couriers=`` to refuse some."""
 
 
 def page_start(cursor: str | None, adapter: str) -> int:
@@ -118,7 +104,7 @@ class InMemoryMarket:
         invoice_batch_limit: int = 50,
         page_size: int = 100,
         faults: Faults | None = None,
-        couriers: frozenset[str] = COUPANG_COURIERS,
+        couriers: frozenset[Courier] = COUPANG_COURIERS,
         now: datetime = T0,
     ) -> None:
         """A fake market named ``market``; ``now`` is its clock (move it with :meth:`advance`)."""
@@ -129,7 +115,7 @@ class InMemoryMarket:
         self.faults = faults if faults is not None else Faults()
         """The failure injection in use."""
         self.couriers = couriers
-        """Accepted courier codes."""
+        """Accepted couriers."""
         self.now = require_aware(now, "now")
         """The fake's clock."""
         self.calls: Counter[str] = Counter()
@@ -439,7 +425,7 @@ class InMemoryMarket:
                 ref=ref,
                 ok=False,
                 code="INVALID_INVOICE_NUMBER",
-                message=f"unknown courier {upload.tracking.courier}",
+                message=f"courier {upload.tracking.courier.value} is not accepted",
             )
         if record.status is MarketOrderStatus.ACKNOWLEDGED and record.open_request is None:
             record.status = MarketOrderStatus.SHIPPED
@@ -502,7 +488,7 @@ class InMemoryMarket:
             )
             record.open_request = None
         elif tracking is None or tracking.courier not in self.couriers:
-            msg = f"already shipped needs a waybill with a known courier code, got {tracking}"
+            msg = f"already shipped needs a waybill with an accepted courier, got {tracking}"
             raise RejectedError(msg, adapter=self._market, status=400)
         else:
             record.status = MarketOrderStatus.SHIPPED

@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 import attrs
 
 from consign_core.domain._prevalidated import new_supplier_order
-from consign_core.domain._validators import non_empty_str, probability
+from consign_core.domain._validators import member_of, probability
 from consign_core.domain.calendar import require_aware
 from consign_core.domain.model import (
     CancelFault,
     Cancellation,
     CancelReason,
+    Courier,
     OrderRef,
     SupplierItem,
     SupplierOrder,
@@ -79,8 +80,8 @@ class SupplierBehaviour:
     """Whether the supplier accepts a buyer cancel filed after it accepted the order."""
     accept_cancel_after: timedelta = timedelta(hours=2)
     """How long it takes to accept such a request."""
-    courier: str = attrs.field(default="DAEHAN", validator=non_empty_str)
-    """The supplier's courier code (Domeme ``DAEHAN`` = CJ대한통운)."""
+    courier: Courier = attrs.field(default=Courier.CJ, validator=member_of(Courier))
+    """The supplier's courier (CJ대한통운 by default)."""
 
 
 @attrs.define(kw_only=True)

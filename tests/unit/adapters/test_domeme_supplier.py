@@ -22,6 +22,7 @@ from consign_core.adapters.domeme import (
 from consign_core.domain.model import (
     CancelFault,
     CancelReason,
+    Courier,
     OrderRef,
     Recipient,
     SupplierOrderStatus,
@@ -230,7 +231,7 @@ def test_get_orders_follows_confirm_invoice_and_cancel(
     assert by_id[b].status is SupplierOrderStatus.INVOICED
     tracking = by_id[b].tracking
     assert tracking is not None
-    assert (tracking.courier, tracking.number) == ("KGBL", "99887766")
+    assert (tracking.courier, tracking.number) == (Courier.LOGEN, "99887766")
     cancelled = by_id[c].cancellation
     assert cancelled is not None
     assert (cancelled.fault, cancelled.reason) == (CancelFault.SELLER, CancelReason.STOCK_OUT)

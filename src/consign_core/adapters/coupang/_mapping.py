@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from consign_core.adapters.coupang._couriers import COUPANG_COURIERS, courier_to_coupang
+from consign_core.adapters.coupang._couriers import (
+    COUPANG_COURIERS,
+    courier_from_coupang,
+    courier_to_coupang,
+)
 from consign_core.adapters.coupang._domain import (
     MARKET,
     order_ref,
@@ -22,7 +26,6 @@ from consign_core.domain.model import (
     OrderRef,
     Tracking,
 )
-from consign_core.domain.workflow import DOMEME_TO_COUPANG_COURIERS
 from consign_core.engine.ports import MarketOrderSnapshot, MarketOrderStatus
 from consign_core.errors import UnexpectedResponseError, ValidationError
 
@@ -43,29 +46,21 @@ _STATUS = {
     "NONE_TRACKING": MarketOrderStatus.SHIPPED,
     "FINAL_DELIVERY": MarketOrderStatus.DELIVERED,
 }
-_CODES = frozenset(row.code for row in COUPANG_COURIERS) | {"KOREX"}
 _NAMES = {row.name: row.code for row in COUPANG_COURIERS}
 
 
-def coupang_courier_code(courier: str) -> str | None:
-    """Coupang's ``deliveryCompanyCode`` for what the engine sends as ``Tracking.courier``.
+def coupang_courier_code(courier: Courier) -> str | None:
+    """Coupang's ``deliveryCompanyCode`` for ``courier``; ``None`` when Coupang has none."""
+    try:
+        return courier_to_coupang(courier)
+    except ValidationError:
+        return None
 
-    The engine maps supplier codes with its courier map, so a Coupang code (``CJGLS``) comes
-    as is; a :class:`Courier` value or name (``"cj"``, ``"LOTTE"``) and a Domeme code
-    (``"KGBL"``) are mapped too. ``None`` when it is none of these.
-    """
-    text = courier.strip()
-    if text in _CODES:
-        return text
-    if text in _NAMES:
-        return _NAMES[text]
-    for member in Courier:
-        if text.casefold() in (member.value, member.name.casefold()):
-            try:
-                return courier_to_coupang(member)
-            except ValidationError:
-                return None
-    return DOMEME_TO_COUPANG_COURIERS.get(text.upper())
+
+def _courier_of(name_or_code: str) -> Courier | None:
+    """The courier of an order sheet's ``deliveryCompanyName`` (a name, or sometimes a code)."""
+    text = name_or_code.strip()
+    return courier_from_coupang(_NAMES.get(text, text))
 
 
 def snapshot_of(
@@ -85,8 +80,9 @@ def snapshot_of(
         raise UnexpectedResponseError(msg, adapter=MARKET)
     tracking = None
     if sheet.invoice_number and sheet.delivery_company_name:
-        name = sheet.delivery_company_name.strip()
-        tracking = Tracking(courier=_NAMES.get(name, name), number=sheet.invoice_number)
+        courier = _courier_of(sheet.delivery_company_name)
+        if courier is not None:  # a courier the library has no name for (DIRECT): no waybill
+            tracking = Tracking(courier=courier, number=sheet.invoice_number)
     cancellation = buyer_cancel if cancelled else None
     return MarketOrderSnapshot(
         order=order, status=status, tracking=tracking, cancellation=cancellation

@@ -359,7 +359,7 @@ class CoupangMarket:
             raise ValidationError(msg, field="tracking", value=None)
         code = coupang_courier_code(tracking.courier)
         if code is None:
-            msg = f"courier {tracking.courier!r} has no Coupang deliveryCompanyCode"
+            msg = f"courier {tracking.courier.value} has no Coupang deliveryCompanyCode"
             raise ValidationError(msg, field="tracking.courier", value=tracking.courier)
         self._client.completed_shipment(receipt, courier=code, invoice_number=tracking.number)
 
@@ -446,7 +446,7 @@ class CoupangMarket:
         order_id, box = split_order_ref(ref)
         code = coupang_courier_code(tracking.courier)
         if code is None:
-            msg = f"courier {tracking.courier!r} has no Coupang deliveryCompanyCode"
+            msg = f"courier {tracking.courier.value} has no Coupang deliveryCompanyCode"
             raise ValidationError(msg, field="tracking.courier", value=tracking.courier)
         return [
             Invoice(

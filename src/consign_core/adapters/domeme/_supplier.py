@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from consign_core.adapters.domeme._client import DomemeClient, OrderLine
+from consign_core.adapters.domeme._couriers import courier_from_domeme
 from consign_core.adapters.domeme._errors import ADAPTER
 from consign_core.adapters.domeme._wire import (
     KST,
@@ -321,7 +322,9 @@ class DomemeSupplier:
         mode = view.status_mode or _LABELS.get(view.status, "WAITCHK")
         tracking = None
         if view.delivery.code and view.delivery.company:
-            tracking = Tracking(courier=view.delivery.company, number=view.delivery.code)
+            courier = courier_from_domeme(view.delivery.company)
+            if courier is not None:  # a courier with no canonical name: not reported as shipped
+                tracking = Tracking(courier=courier, number=view.delivery.code)
         status = SupplierOrderStatus.PLACED
         cancellation = None
         if mode in _CANCELLED:

@@ -25,7 +25,7 @@ Shape
 - :class:`WorkflowContext` carries ``now``, the ``decide`` callable (see
   :func:`make_decider`: policy + trust model + cancel-rate ledger, called through
   :func:`~consign_core.domain.timing.decide_safely`), the SKU -> supplier sources (primary first,
-  then alternates), the courier-code map, the last reported stock per item, the message
+  then alternates), the last reported stock per item, the message
   templates (:data:`DEFAULT_TEMPLATES`) and the calendar. ``ctx.at(now)`` copies it cheaply.
 
 Paths
@@ -41,7 +41,7 @@ Paths
   :class:`EscalateOrder` (plus the delay notice when the deadline is near). An escalated order
   waits for a person, for tracking or for a cancellation; the policy is not asked again.
 - **Tracking.** ``SupplierInvoiced`` -> :class:`Acknowledge` if not yet, then (after
-  ``MarketAcknowledged``) :class:`UploadInvoice` with the courier mapped to the market's code.
+  ``MarketAcknowledged``) :class:`UploadInvoice` (the market adapter maps the courier).
 - **Supplier cancels before confirmation** -> the next mapped alternate supplier, or the
   buyer message (:data:`STOCK_OUT_NOTICE`) + :class:`CancelMarketOrder` with the supplier's
   honest reason (a stock-out is always ``STOCK_OUT``; fault
@@ -104,7 +104,6 @@ from consign_core.domain.workflow._step import step
 from consign_core.domain.workflow._types import (
     DEFAULT_TEMPLATES,
     DELAY_NOTICE,
-    DOMEME_TO_COUPANG_COURIERS,
     STOCK_OUT_NOTICE,
     SUPPLIER_CANCEL_NOTICE,
     TERMINAL_STATUSES,
@@ -148,7 +147,6 @@ from consign_core.errors import ConfigurationError
 __all__ = [
     "DEFAULT_TEMPLATES",
     "DELAY_NOTICE",
-    "DOMEME_TO_COUPANG_COURIERS",
     "STOCK_OUT_NOTICE",
     "SUPPLIER_CANCEL_NOTICE",
     "TERMINAL_STATUSES",

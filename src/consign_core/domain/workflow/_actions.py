@@ -65,7 +65,6 @@ __all__ = [
     "_guard",
     "_handle_buyer_request",
     "_late_reason",
-    "_map_tracking",
     "_params",
     "_place_next",
     "_same",
@@ -100,15 +99,6 @@ def _params(state: OrderState, **extra: str) -> tuple[tuple[str, str], ...]:
     order = state.order
     ship_by = kst_date(order.ship_by).isoformat()
     return (("order_id", order.ref.order_id), ("ship_by", ship_by), *sorted(extra.items()))
-
-
-def _map_tracking(tracking: Tracking, ctx: WorkflowContext) -> Tracking | None:
-    code = ctx.courier_map.get(tracking.courier)
-    if code is not None:
-        return (
-            tracking if code == tracking.courier else Tracking(courier=code, number=tracking.number)
-        )
-    return tracking if tracking.courier in ctx.market_couriers else None
 
 
 def _escalate(
@@ -308,21 +298,17 @@ def _decide(state: OrderState, ctx: WorkflowContext) -> StepResult:
     return _escalate(state, decision.reason, ctx)
 
 
-def _ship(state: OrderState, ctx: WorkflowContext) -> StepResult:
+def _ship(state: OrderState, _ctx: WorkflowContext) -> StepResult:
     """Tracking is known: acknowledge first if needed, then upload the invoice."""
     if state.tracking is None or state.invoice is not Progress.NONE:
         return _same(state)
-    mapped = _map_tracking(state.tracking, ctx)
-    if mapped is None:
-        reason = f"unknown courier code {state.tracking.courier!r}; add it to the courier map"
-        return _escalate(state, reason, ctx)
     if state.ack is Progress.NONE:
         new = state.evolve(ack=Progress.PENDING, wake_at=None)
         return StepResult(new, (Acknowledge(ref=state.order.ref),))
     if state.ack is Progress.PENDING:
         return _same(state)
     new = state.evolve(invoice=Progress.PENDING, wake_at=None)
-    return StepResult(new, (UploadInvoice(ref=state.order.ref, tracking=mapped),))
+    return StepResult(new, (UploadInvoice(ref=state.order.ref, tracking=state.tracking),))
 
 
 def _answer(
@@ -425,14 +411,11 @@ def _handle_buyer_request(state: OrderState, ctx: WorkflowContext) -> StepResult
         return StepResult(answered.state, cancelled.commands + answered.commands)
     # Stop shipment after confirmation.
     if new.supplier_state is _S.INVOICED and new.tracking is not None:
-        mapped = _map_tracking(new.tracking, ctx)
-        if mapped is None:
-            return _escalate(new, f"unknown courier code {new.tracking.courier!r}", ctx)
         return _answer(
             new.evolve(cancel_purpose=CancelPurpose.BUYER),
             BuyerRequestAnswer.ALREADY_SHIPPED,
             ctx,
-            mapped,
+            new.tracking,
         )
     if new.place_pending or new.supplier_state in _OPEN:
         return _cancel_supplier(

@@ -81,13 +81,13 @@ class Acknowledge:
 
 @attrs.frozen(kw_only=True)
 class UploadInvoice:
-    """Upload the waybill to the market; ``tracking`` is already in the market's courier codes."""
+    """Upload the waybill to the market (its adapter maps the courier to the market's code)."""
 
     kind: ClassVar[CommandKind] = CommandKind.UPLOAD_INVOICE
     ref: OrderRef
     """The market order."""
     tracking: Tracking
-    """The waybill, market courier code."""
+    """The waybill."""
 
 
 @attrs.frozen(kw_only=True)
@@ -159,7 +159,7 @@ class AnswerBuyerRequest:
     answer: BuyerRequestAnswer
     """The answer."""
     tracking: Tracking | None = None
-    """For ``ALREADY_SHIPPED``: the waybill, market courier code."""
+    """For ``ALREADY_SHIPPED``: the waybill."""
 
 
 Command: TypeAlias = (

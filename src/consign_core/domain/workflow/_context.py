@@ -1,10 +1,9 @@
 """What the step function may look at besides the state and the event: the workflow context.
 
 :class:`WorkflowContext` (the time, the ``decide`` callable, the SKU -> supplier sources, the
-courier map, the last reported stock, the message templates, the calendar and the workflow's
-settings) with its converters and validators; the :class:`Decider` protocol; a
-:class:`SupplierSource`; the built-in message templates (:data:`DEFAULT_TEMPLATES` and their
-ids) and the Domeme -> Coupang courier map. Re-exported by
+last reported stock, the message templates, the calendar and the workflow's settings) with
+its converters and validators; the :class:`Decider` protocol; a :class:`SupplierSource`; the
+built-in message templates (:data:`DEFAULT_TEMPLATES` and their ids). Re-exported by
 ``consign_core.domain.workflow._types`` and ``consign_core.domain.workflow``.
 """
 
@@ -26,7 +25,6 @@ from consign_core.domain.timing._types import DEFAULT_SAFETY_MARGIN, Decision, S
 __all__ = [
     "DEFAULT_TEMPLATES",
     "DELAY_NOTICE",
-    "DOMEME_TO_COUPANG_COURIERS",
     "STOCK_OUT_NOTICE",
     "SUPPLIER_CANCEL_NOTICE",
     "Decider",
@@ -126,25 +124,6 @@ Parameters: ``order_id`` and ``ship_by`` (KST date) in every message, ``reason``
 :data:`SUPPLIER_CANCEL_NOTICE`.
 """
 
-DOMEME_TO_COUPANG_COURIERS: Mapping[str, str] = MappingProxyType(
-    {
-        "DAEHAN": "CJGLS",
-        "CJ": "CJGLS",
-        "HANJIN": "HANJIN",
-        "HYUNDAI": "HYUNDAI",
-        "LOTTE": "HYUNDAI",
-        "KGBL": "KGB",
-        "EPOST": "EPOST",
-        "ILYANG": "ILYANG",
-        "CVSNET": "CVS",
-        "KYUNGDONG": "KDEXP",
-        "DAESIN": "DAESIN",
-        "CHUNIL": "CHUNIL",
-        "HDEXP": "HDEXP",
-    }
-)
-"""Domeme courier codes -> Coupang ``deliveryCompanyCode`` (롯데 is ``HYUNDAI``, 로젠 ``KGB``)."""
-
 
 @attrs.frozen(kw_only=True)
 class WorkflowContext:
@@ -162,11 +141,6 @@ class WorkflowContext:
         factory=dict, converter=_sources, validator=_check_sources
     )
     """SKU -> where to buy it, primary first, then alternates in order of preference."""
-    courier_map: Mapping[str, str] = attrs.field(
-        default=DOMEME_TO_COUPANG_COURIERS, converter=_str_map
-    )
-    """Supplier courier code -> market courier code; a code already in the market's namespace
-    (a value of this map) passes unchanged."""
     stock: Mapping[tuple[str, str], int] = attrs.field(factory=dict)
     """Last reported stock per ``(supplier_id, item_id)``; absent = unknown. A live mapping the
     engine keeps current; the workflow never places an order it knows cannot be filled."""
@@ -188,12 +162,6 @@ class WorkflowContext:
     """Ask the policy again when the supplier confirms its order. Set it from the policy with
     :func:`~consign_core.domain.timing.watches_supplier_confirmation` (the built-in policies do not
     watch it, so re-asking them then would only repeat their last answer)."""
-    market_couriers: frozenset[str] = attrs.field(init=False)
-    """The market courier codes (values of ``courier_map``); derived."""
-
-    @market_couriers.default
-    def _market_couriers(self) -> frozenset[str]:
-        return frozenset(self.courier_map.values())
 
     def at(self, now: datetime) -> WorkflowContext:
         """The same context at another time."""

@@ -150,6 +150,6 @@ class ManualAction(enum.Enum):
     CANCEL = "cancel"
     """Cancel the order with the given ``reason`` (honest; fault defaults to the seller)."""
     SHIP = "ship"
-    """The person shipped it: upload ``tracking`` (market or supplier courier code)."""
+    """The person shipped it: upload ``tracking``."""
     RESOLVE = "resolve"
     """The person settled it outside the engine; clear the escalation."""

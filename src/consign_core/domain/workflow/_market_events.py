@@ -26,7 +26,6 @@ from consign_core.domain.workflow._actions import (
     _escalate,
     _guard,
     _handle_buyer_request,
-    _map_tracking,
     _place_next,
     _same,
     _ship,
@@ -136,9 +135,8 @@ def _on_buyer_cancel(
         return _same(new)  # the seller's own cancellation is already on its way
     if new.invoice is not Progress.NONE:
         # Already on its way: a return, not a cancellation.
-        mapped = None if new.tracking is None else _map_tracking(new.tracking, ctx)
         new = new.evolve(buyer_request=BuyerRequestKind.STOP_SHIPMENT)
-        return _answer(new, BuyerRequestAnswer.ALREADY_SHIPPED, ctx, mapped)
+        return _answer(new, BuyerRequestAnswer.ALREADY_SHIPPED, ctx, new.tracking)
     if new.ack is Progress.PENDING:
         return _same(new)  # handled once the acknowledgement settles
     return _handle_buyer_request(new, ctx)

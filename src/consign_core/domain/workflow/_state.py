@@ -66,7 +66,7 @@ class OrderState(NamedTuple):
     invoice: Progress = Progress.NONE
     """Invoice (운송장) upload to the market."""
     tracking: Tracking | None = None
-    """The supplier's waybill, in the supplier's courier codes."""
+    """The supplier's waybill."""
     market_cancel: Progress = Progress.NONE
     """Cancellation of the market order."""
     cancellation: Cancellation | None = None

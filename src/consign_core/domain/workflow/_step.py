@@ -59,7 +59,6 @@ from consign_core.domain.workflow._actions import (  # noqa: F401
     _guard,
     _handle_buyer_request,
     _late_reason,
-    _map_tracking,
     _params,
     _place_next,
     _same,

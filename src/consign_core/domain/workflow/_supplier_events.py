@@ -26,7 +26,6 @@ from consign_core.domain.workflow._actions import (
     _cancel_supplier,
     _decide,
     _escalate,
-    _map_tracking,
     _place_next,
     _same,
     _ship,
@@ -106,9 +105,7 @@ def _on_supplier_confirmed(
     return _decide(confirmed, ctx)
 
 
-def _on_invoiced(  # noqa: PLR0911 - one early return per transition
-    state: OrderState, event: SupplierInvoiced, ctx: WorkflowContext
-) -> StepResult:
+def _on_invoiced(state: OrderState, event: SupplierInvoiced, ctx: WorkflowContext) -> StepResult:
     if event.supplier_order_id != state.supplier_order_id:
         reason = (
             f"{event.supplier_id} shipped {event.supplier_order_id}, which is not this order's "
@@ -126,12 +123,9 @@ def _on_invoiced(  # noqa: PLR0911 - one early return per transition
         cancel_purpose=purpose,
     )
     if new.buyer_request is BuyerRequestKind.STOP_SHIPMENT and new.market_cancel is Progress.NONE:
-        mapped = _map_tracking(event.tracking, ctx)
-        if mapped is None:
-            return _escalate(new, f"unknown courier code {event.tracking.courier!r}", ctx)
         if new.answer_pending:
             return _same(new)
-        return _answer(new, BuyerRequestAnswer.ALREADY_SHIPPED, ctx, mapped)
+        return _answer(new, BuyerRequestAnswer.ALREADY_SHIPPED, ctx, event.tracking)
     if new.market_cancel is not Progress.NONE or purpose is not None:
         reason = (
             f"{event.supplier_id} shipped {event.supplier_order_id} for an order that is being "

@@ -12,7 +12,7 @@ this module gathers them:
   decision) and :data:`WorkflowEvent`;
 - ``_commands``: the commands, :data:`Command` and :class:`StepResult`;
 - ``_context``: :class:`WorkflowContext`, :class:`Decider`, :class:`SupplierSource`, the message
-  templates and the courier map.
+  templates.
 
 Every name this module had before the split (the parts' private helpers, and what it imported
 from the package) is imported here too (the ``noqa: F401`` imports), so it still resolves from
@@ -65,7 +65,6 @@ from consign_core.domain.workflow._context import (  # noqa: F401
     _CONTEXT_FIELDS,
     DEFAULT_TEMPLATES,
     DELAY_NOTICE,
-    DOMEME_TO_COUPANG_COURIERS,
     STOCK_OUT_NOTICE,
     SUPPLIER_CANCEL_NOTICE,
     Decider,
@@ -113,7 +112,6 @@ from consign_core.domain.workflow._state import (  # noqa: F401
 __all__ = [
     "DEFAULT_TEMPLATES",
     "DELAY_NOTICE",
-    "DOMEME_TO_COUPANG_COURIERS",
     "STOCK_OUT_NOTICE",
     "SUPPLIER_CANCEL_NOTICE",
     "TERMINAL_STATUSES",
