@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import builtins
+import importlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
+from rich.console import Console
+from rich.text import Text
 
 from consign_core.cli import main
+from consign_core.errors import ConfigurationError
 
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "data" / "orders.csv"
@@ -123,19 +128,70 @@ def test_simulate_overrides_and_jobs(capsys: pytest.CaptureFixture[str]) -> None
     assert [m["name"] for m in doc["policies"][0]["metrics"]] == ["penalty_points"]
 
 
-def test_simulate_progress_goes_to_stderr(
+def terminal_console(stream: TextIO) -> Console:
+    """What a 120-column colour terminal gets (the CLI's console factory in the tests)."""
+    return Console(file=stream, force_terminal=True, width=120)
+
+
+def test_simulate_progress_bar_goes_to_stderr_on_a_terminal(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = iter(float(i) for i in range(0, 100_000, 3))
     monkeypatch.setattr("consign_core.cli._output._clock", lambda: next(clock))
+    monkeypatch.setattr("consign_core.cli._output._console_factory", terminal_console)
     code, out, err = run(
         capsys, "simulate", "--orders", "100", "--policy", "confirm-immediately", "--json"
     )
     assert code == 0
     json.loads(out)  # stdout stays pure JSON
-    assert "simulate" in err
-    assert "%" in err
-    assert "done in" in err
+    shown = Text.from_ansi(err).plain
+    assert "consign-core: simulate" in shown
+    assert "100%" in shown
+    assert "100/100" in shown  # orders done of the total
+    assert "━" in shown  # the bar itself
+    assert "simulate done in" in shown
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_simulate_progress_is_quiet_when_piped_or_asked(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    clock = iter(float(i) for i in range(0, 100_000, 3))
+    monkeypatch.setattr("consign_core.cli._output._clock", lambda: next(clock))
+    quiet: list[str] = []
+    if terminal:  # a terminal, but --quiet
+        monkeypatch.setattr("consign_core.cli._output._console_factory", terminal_console)
+        quiet = ["--quiet"]
+    code, out, err = run(
+        capsys, "simulate", "--orders", "100", "--policy", "confirm-immediately", *quiet
+    )
+    assert code == 0
+    assert "confirm-immediately" in out
+    assert err == ""
+
+
+def test_backtest_progress_bar_is_taken_down_when_the_run_fails(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = iter(float(i) for i in range(0, 100_000, 3))
+    monkeypatch.setattr("consign_core.cli._output._clock", lambda: next(clock))
+    monkeypatch.setattr("consign_core.cli._output._console_factory", terminal_console)
+    lab_backtest = importlib.import_module("consign_core.lab.backtest")
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        progress = kwargs["progress"]
+        progress(1, 10)
+        progress(2, 10)
+        raise ConfigurationError("the log broke halfway")
+
+    monkeypatch.setattr(lab_backtest, "backtest", failing)
+    code, out, err = run(capsys, "backtest", str(SAMPLE))
+    assert code == 2
+    assert out == ""
+    shown = Text.from_ansi(err).plain
+    assert "2/10" in shown  # the bar was up
+    assert "done in" not in shown  # and no success is claimed
+    assert shown.strip().splitlines()[-1] == "consign-core: error: the log broke halfway"
 
 
 def test_simulate_plot_writes_a_png(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -391,3 +447,167 @@ def test_module_entry_point_calls_main(
         runpy.run_module("consign_core", run_name="__main__")
     assert info.value.code == 0
     assert "default" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- saying what it used
+
+
+def without_market_column(tmp_path: Path) -> Path:
+    """The sample log as a seller's own export may be: no ``market`` column at all."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    at = header.index("market")
+    kept = [",".join(c for i, c in enumerate(line.split(",")) if i != at) for line in lines]
+    target = tmp_path / "no-market.csv"
+    target.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return target
+
+
+def test_backtest_without_market_says_it_used_coupang_rules_by_default(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = without_market_column(tmp_path)
+    argv = ["backtest", str(log), "--policy", "confirm-immediately", "--quiet"]
+    code, out, _err = run(capsys, *argv)
+    assert code == 0
+    head = out.splitlines()[0]
+    assert "Coupang rules by default" in head
+    assert "the log names no market" in head
+    assert "--market" in head
+    code, out, _err = run(capsys, *argv, "--json")
+    doc = json.loads(out)
+    assert (doc["market"], doc["market_source"]) == ("coupang", "default")
+
+
+@pytest.mark.parametrize(
+    ("extra", "source", "words"),
+    [
+        ([], "log", "Coupang rules, the market the log names"),
+        (["--market", "coupang"], "option", "Coupang rules, as --market asked"),
+    ],
+)
+def test_backtest_says_where_its_market_rules_came_from(
+    capsys: pytest.CaptureFixture[str], extra: list[str], source: str, words: str
+) -> None:
+    argv = ["backtest", str(SAMPLE), "--policy", "await-invoice", "--quiet", *extra]
+    code, out, _err = run(capsys, *argv)
+    assert code == 0
+    assert words in out.splitlines()[0]
+    assert "by default" not in out
+    code, out, _err = run(capsys, *argv, "--json")
+    assert json.loads(out)["market_source"] == source
+
+
+def test_backtest_json_keeps_every_key_and_only_adds_where_the_market_came_from(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from consign_core.lab.backtest import backtest, read_order_log
+
+    code, out, _err = run(
+        capsys, "backtest", str(SAMPLE), "--policy", "await-invoice", "--json", "--quiet"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    library = backtest(read_order_log(SAMPLE), ["await-invoice"]).to_dict()
+    assert list(doc) == [*list(library)[:3], "market_source", *list(library)[3:]]
+    assert {key: value for key, value in doc.items() if key != "market_source"} == library
+
+
+def naver_log(tmp_path: Path) -> Path:
+    text = SAMPLE.read_text(encoding="utf-8").replace(",coupang,", ",naver,")
+    target = tmp_path / "naver.csv"
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def rates_rows(out: str) -> dict[str, list[str]]:
+    """The rates table's rows by metric title, cut at the plain table's dash runs."""
+    lines = out.splitlines()
+    dashes = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    spans = [(m.start(), m.end()) for m in re.finditer(r"-+", lines[dashes])]
+    rows: dict[str, list[str]] = {}
+    for line in lines[dashes + 1 :]:
+        if not line.strip():
+            break
+        cells = [line[start:end].strip() for start, end in spans]
+        rows[cells[0]] = cells
+    return rows
+
+
+def test_rates_shows_naver_penalty_points_as_points(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = naver_log(tmp_path)
+    code, out, _err = run(capsys, "rates", str(log), "--market", "naver", "--json")
+    assert code == 0
+    metric = json.loads(out)["metrics"][0]
+    assert metric["name"] == "penalty_points"
+    code, out, _err = run(capsys, "rates", str(log), "--market", "naver")
+    assert code == 0
+    assert out.startswith("Naver SmartStore at ")
+    row = rates_rows(out)["penalty points"]
+    points, orders = metric["numerator"], metric["denominator"]
+    assert row[2] == f"{points} points"  # the value is the points, not a percentage
+    assert "%" not in row[2]
+    ratio = f"{100 * points / orders:.2f}%"
+    assert row[3] == f"{points} points / {orders} orders = {ratio}"
+
+
+def test_rates_names_the_success_rate_and_the_cancel_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _err = run(capsys, "rates", str(SAMPLE), "--market", "coupang", "--json")
+    metrics = {m["name"]: m for m in json.loads(out)["metrics"]}
+    code, out, _err = run(capsys, "rates", str(SAMPLE), "--market", "coupang")
+    assert code == 0
+    rows = rates_rows(out)
+    fulfilment, on_time = metrics["order_fulfilment"], metrics["on_time_shipment"]
+    assert rows["order fulfilment"][2] == f"{100 * fulfilment['value']:.2f}% success rate"
+    assert rows["order fulfilment"][3] == (
+        f"{fulfilment['numerator']} cancels / {fulfilment['denominator']} orders"
+    )
+    assert rows["on-time shipment"][2] == f"{100 * on_time['value']:.2f}% success rate"
+    assert rows["on-time shipment"][3] == (
+        f"{on_time['numerator']} late / {on_time['denominator']} orders due"
+    )
+
+
+@pytest.mark.parametrize(
+    ("market", "value_words", "count_words"),
+    [
+        ("amazon", "cancel rate", "cancels /"),
+        ("ebay", "cancel rate", "cancelled lines /"),
+    ],
+)
+def test_rates_names_a_plain_rate_and_what_it_counts(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    market: str,
+    value_words: str,
+    count_words: str,
+) -> None:
+    log = tmp_path / f"{market}.csv"
+    log.write_text(
+        SAMPLE.read_text(encoding="utf-8").replace(",coupang,", f",{market},"), encoding="utf-8"
+    )
+    code, out, _err = run(capsys, "rates", str(log), "--market", market, "--json")
+    first = json.loads(out)["metrics"][0]
+    code, out, _err = run(capsys, "rates", str(log), "--market", market)
+    assert code == 0
+    row = rates_rows(out)[first["title"]]
+    assert row[2] == f"{100 * first['value']:.2f}% {value_words}"
+    assert row[3].startswith(f"{first['numerator']} {count_words} {first['denominator']} ")
+
+
+def test_rates_headroom_says_the_cancels_that_reach_the_threshold(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = naver_log(tmp_path)
+    code, out, _err = run(capsys, "rates", str(log), "--market", "naver", "--json")
+    to_sanction = json.loads(out)["headroom"]["cancels_to_sanction"]
+    code, out, _err = run(capsys, "rates", str(log), "--market", "naver")
+    assert code == 0
+    assert (
+        f"headroom: {to_sanction} more seller-fault cancels reach the sanction threshold of "
+        "Naver SmartStore penalty points"
+    ) in out

@@ -119,7 +119,7 @@ def many(n: int, *, start: datetime = MONDAY, profile: RuleProfile = COUPANG) ->
 # --------------------------------------------------------------------------- Coupang
 
 
-def test_headroom_says_how_many_cancels_before_coupang_warning() -> None:
+def test_headroom_says_how_many_cancels_reach_coupang_warning() -> None:
     orders = many(100)
     ledger = feed(Ledger(COUPANG), [paid(o) for o in orders])
     now = MONDAY + timedelta(hours=2)  # before any ship-by deadline
@@ -129,13 +129,13 @@ def test_headroom_says_how_many_cancels_before_coupang_warning() -> None:
     assert headroom.metric == "order_fulfilment"
     assert headroom.status is MetricStatus.OK
     assert headroom.describe() == (
-        "2 more seller-fault cancels before the warning threshold of Coupang order fulfilment"
+        "2 more seller-fault cancels reach the warning threshold of Coupang order fulfilment"
     )
     ledger.observe(cancelled(orders[0], now))
     after = ledger.headroom(now)
     assert after.cancels_to_warning == 1
     assert after.describe() == (
-        "1 more seller-fault cancel before the warning threshold of Coupang order fulfilment"
+        "1 more seller-fault cancel reaches the warning threshold of Coupang order fulfilment"
     )
     ledger.observe(cancelled(orders[1], now))
     warned = ledger.headroom(now)
@@ -143,8 +143,55 @@ def test_headroom_says_how_many_cancels_before_coupang_warning() -> None:
     assert warned.status is MetricStatus.WARNING
     assert warned.describe() == (
         "already at the warning threshold of Coupang order fulfilment; 4 more seller-fault "
-        "cancels before the sanction threshold of Coupang order fulfilment"
+        "cancels reach the sanction threshold of Coupang order fulfilment"
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(paid_orders=st.integers(min_value=1, max_value=400), done=st.integers(0, 30))
+def test_headroom_counts_and_words_are_the_cancels_that_reach_each_threshold(
+    paid_orders: int, done: int
+) -> None:
+    """The number ``describe()`` gives is the number of cancels that *reaches* the threshold:
+    one fewer leaves the metric short of it, that many puts it there."""
+    orders = many(paid_orders)
+    now = MONDAY + timedelta(hours=5)  # before any ship-by deadline
+    events: list[Event] = [paid(o) for o in orders]
+    events += [cancelled(o, now) for o in orders[: min(done, paid_orders)]]
+    base = feed(Ledger(COUPANG), events)
+    headroom = base.headroom(now)
+    cancelled_so_far = min(done, paid_orders)
+    warning, sanction = headroom.cancels_to_warning, headroom.cancels_to_sanction
+    assert warning is not None  # Coupang's order fulfilment counts stock-outs
+    assert sanction is not None
+    text = headroom.describe()
+    assert "before" not in text
+    if sanction == 0:
+        assert text.startswith("already at the sanction threshold")
+    elif warning == 0:
+        assert text.startswith("already at the warning threshold")
+        assert f"; {_reach(sanction)} the sanction threshold" in text
+    else:
+        assert text.startswith(f"{_reach(warning)} the {headroom.warning_level.value} threshold")
+    for count, level in ((warning, headroom.warning_level), (sanction, MetricStatus.SANCTION)):
+        extra = orders[cancelled_so_far : cancelled_so_far + count]
+        if count == 0 or len(extra) < count:  # there already, or too few orders left to cancel
+            continue
+        ledger = feed(Ledger(COUPANG), events)
+        for o in extra[:-1]:
+            ledger.observe(cancelled(o, now))
+        short = ledger.report(now).metric("order_fulfilment").status
+        assert _rank(short) < _rank(level)  # one fewer does not reach it
+        ledger.observe(cancelled(extra[-1], now))
+        assert _rank(ledger.report(now).metric("order_fulfilment").status) >= _rank(level)
+
+
+def _reach(count: int) -> str:
+    return f"{count} more seller-fault {'cancel reaches' if count == 1 else 'cancels reach'}"
+
+
+def _rank(status: MetricStatus) -> int:
+    return [MetricStatus.OK, MetricStatus.WARNING, MetricStatus.SANCTION].index(status)
 
 
 def test_coupang_report_gives_value_ratio_status_and_expiry() -> None:
@@ -287,7 +334,7 @@ def test_naver_sanction_needs_ten_points_and_forty_percent() -> None:
     assert (headroom.cancels_to_warning, headroom.cancels_to_sanction) == (1, 1)
     assert headroom.warning_level is MetricStatus.SANCTION  # Naver has no warning level
     assert headroom.describe() == (
-        "1 more seller-fault cancel before the sanction threshold of Naver SmartStore "
+        "1 more seller-fault cancel reaches the sanction threshold of Naver SmartStore "
         "penalty points"
     )
     ledger.observe(cancelled(orders[4], at))
@@ -410,7 +457,7 @@ def test_headroom_description_does_not_claim_a_sanction_the_cancels_have_not_rea
     assert headroom.status is MetricStatus.SANCTION
     assert (headroom.cancels_to_warning, headroom.cancels_to_sanction) == (3, 3)
     assert headroom.describe() == (
-        "3 more seller-fault cancels before the sanction threshold of Amazon cancellation rate"
+        "3 more seller-fault cancels reach the sanction threshold of Amazon cancellation rate"
     )
 
 

@@ -1,5 +1,7 @@
 """Argument parsing for the ``consign-core`` command: the parser, its types and usage errors."""
 
+from __future__ import annotations
+
 import argparse
 from datetime import datetime
 from typing import NoReturn
@@ -183,8 +185,3 @@ def _build_parser() -> _Parser:
         description="List the built-in simulation scenarios.",
     )
     return parser
-
-
-# --------------------------------------------------------------------------------------
-# formatting helpers
-# --------------------------------------------------------------------------------------

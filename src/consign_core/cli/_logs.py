@@ -1,12 +1,20 @@
 """``consign-core backtest``, ``rates`` and ``trust``: the commands that read an order log."""
 
+from __future__ import annotations
+
 import argparse
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from consign_core.cli._args import _UsageError
-from consign_core.cli._output import _dump, _num, _pct, _Progress, _table
+from consign_core.cli._output import _console, _dump, _num, _pct, _Progress, _table
 from consign_core.cli._simulate import _policy_table
+
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from consign_core.domain.rules import MetricSpec
 
 
 def _load_rows(path: str) -> Any:
@@ -22,39 +30,68 @@ def _load_rows(path: str) -> Any:
         raise _UsageError(msg) from None
 
 
-# --------------------------------------------------------------------------------------
-# simulate
-# --------------------------------------------------------------------------------------
-
-
 def _backtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from consign_core.domain.timing import DEFAULT_POLICY_NAMES
-    from consign_core.lab.backtest import backtest
+    from consign_core.lab.backtest import backtest, log_markets
 
     rows = _load_rows(args.file)
     policies = list(dict.fromkeys(args.policy or DEFAULT_POLICY_NAMES))
-    progress = _Progress("backtest", err, enabled=not args.quiet)
-    report = backtest(
-        rows,
-        policies,
-        market=args.market,
-        seed=args.seed,
-        extra_buyer_cancels=not args.no_extra_buyer_cancels,
-        progress=progress,
-    )
-    progress.finish()
-    doc = report.to_dict()
+    with _Progress("backtest", _console(err), enabled=not args.quiet) as progress:
+        report = backtest(
+            rows,
+            policies,
+            market=args.market,
+            seed=args.seed,
+            extra_buyer_cancels=not args.no_extra_buyer_cancels,
+            progress=progress,
+        )
+    if args.market is not None:
+        source = "option"
+    elif log_markets(rows):
+        source = "log"
+    else:
+        source = "default"
+    doc = _with_market_source(report.to_dict(), source)
     if args.json:
         _dump(doc, out)
         return 0
-    out.write(_backtest_text(doc))
+    out.write(_backtest_text(doc, _console(out)))
     return 0
 
 
-def _backtest_text(doc: dict[str, Any]) -> str:
+def _with_market_source(doc: dict[str, Any], source: str) -> dict[str, Any]:
+    """``doc`` with ``market_source`` after ``market``: how the rules were chosen.
+
+    ``"option"`` (``--market``), ``"log"`` (the log's ``market`` column) or ``"default"``
+    (the log names no market: Coupang's rules by default).
+    """
+    result: dict[str, Any] = {}
+    for key, value in doc.items():
+        result[key] = value
+        if key == "market":
+            result["market_source"] = source
+    return result
+
+
+def _rules_used(doc: dict[str, Any]) -> str:
+    """Which market's rules the backtest applied, and why (said even when it is the default)."""
+    from consign_core.domain.rules import get_profile
+
+    name = get_profile(doc["market"]).display_name
+    source = doc.get("market_source")
+    if source == "default":
+        return f"{name} rules by default: the log names no market; choose the rules with --market"
+    if source == "log":
+        return f"{name} rules, the market the log names"
+    if source == "option":
+        return f"{name} rules, as --market asked"
+    return f"{name} rules"
+
+
+def _backtest_text(doc: dict[str, Any], console: Console) -> str:
     head = (
-        f"backtest of {doc['rows']:,} orders ({doc['market']}) from {doc['start'][:10]} "
-        f"to {doc['end'][:10]}"
+        f"backtest of {doc['rows']:,} orders from {doc['start'][:10]} to {doc['end'][:10]} "
+        f"under {_rules_used(doc)}"
     )
     if doc["excluded_rows"]:
         head += f"; {doc['excluded_rows']:,} rows of other markets left out"
@@ -65,7 +102,7 @@ def _backtest_text(doc: dict[str, Any]) -> str:
         f"{h['late_shipments']} late shipments, "
         f"median {_num(h['median_hours_to_confirm'])} h to confirm"
     )
-    table = _policy_table(doc["policies"])
+    table = _policy_table(doc["policies"], console)
     quality_rows = []
     for key, label in (
         ("supplier_cancels", "the supplier cancels"),
@@ -99,7 +136,8 @@ def _backtest_text(doc: dict[str, Any]) -> str:
             "supplier",
         ],
         quality_rows,
-        right=set(range(1, 8)),
+        set(range(1, 8)),
+        console,
     )
     return (
         f"{head}\n{history}\n\n{table}\n\ntrust model, online prediction quality "
@@ -109,6 +147,7 @@ def _backtest_text(doc: dict[str, Any]) -> str:
 
 
 def _rates(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
+    from consign_core.domain.rules import get_profile
     from consign_core.lab.backtest import rates_report
 
     rows = _load_rows(args.file)
@@ -117,8 +156,10 @@ def _rates(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
     if args.json:
         _dump(doc, out)
         return 0
+    profile = get_profile(doc["market"])
+    specs = {spec.name: spec for spec in profile.metrics}
     lines = [
-        f"{report.report.market} at {doc['at']}: {doc['status']} ({doc['rows']:,} orders"
+        f"{profile.display_name} at {doc['at']}: {doc['status']} ({doc['rows']:,} orders"
         + (f"; {doc['excluded_rows']:,} of other markets left out" if doc["excluded_rows"] else "")
         + ")",
         "",
@@ -127,10 +168,8 @@ def _rates(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
         [
             m["title"],
             m["status"],
-            "-"
-            if m["value"] is None
-            else (f"{m['value']:g}" if m["quantity"] == "count" else _pct(m["value"])),
-            f"{m['numerator']}" + ("" if m["denominator"] is None else f"/{m['denominator']}"),
+            _metric_value(m, specs.get(m["name"])),
+            _metric_count(m, specs.get(m["name"])),
             "-" if m["cancels_to_warning"] is None else str(m["cancels_to_warning"]),
             "-" if m["cancels_to_sanction"] is None else str(m["cancels_to_sanction"]),
             "-" if m["next_expiry"] is None else m["next_expiry"][:16].replace("T", " "),
@@ -149,12 +188,89 @@ def _rates(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
                 "next expiry",
             ],
             rows_out,
-            right={2, 3, 4, 5},
+            {2, 3, 4, 5},
+            _console(out),
         )
     )
     lines.extend(["", f"headroom: {doc['headroom']['describe']}", ""])
     out.write("\n".join(lines))
     return 0
+
+
+_UNIT_NOUNS = {"order": ("order", "orders"), "line": ("line", "lines"), "unit": ("unit", "units")}
+_DENOMINATOR_SUFFIX = {"orders_paid": "", "orders_due": " due", "orders_shipped": " shipped"}
+_CANCEL_EVENTS = frozenset({"stock_out_cancel", "seller_fault_cancel"})
+_LATE_EVENTS = frozenset({"late_shipment", "long_late_shipment"})
+
+
+def _is_points(spec: MetricSpec | None) -> bool:
+    """Whether the metric sums penalty points (weights other than 1), as Naver's does."""
+    return spec is not None and any(weight.points != 1 for weight in spec.counts)
+
+
+def _counted_kind(spec: MetricSpec | None) -> str:
+    """What the metric counts: ``"points"``, ``"cancel"``, ``"late"`` or ``""`` (a mix)."""
+    if spec is None:
+        return ""
+    if _is_points(spec):
+        return "points"
+    events = {weight.event.value for weight in spec.counts}
+    if events <= _CANCEL_EVENTS:
+        return "cancel"
+    if events <= _LATE_EVENTS:
+        return "late"
+    return ""
+
+
+def _numerator_nouns(spec: MetricSpec | None) -> tuple[str, str]:
+    """(singular, plural) of what the metric's numerator counts: points, cancels, late ..."""
+    kind = _counted_kind(spec)
+    if spec is None or not kind:
+        return ("counted", "counted")
+    if kind == "points":
+        return ("point", "points")
+    unit = spec.unit.value
+    if kind == "cancel":
+        if unit == "order":
+            return ("cancel", "cancels")
+        return (f"cancelled {_UNIT_NOUNS[unit][0]}", f"cancelled {_UNIT_NOUNS[unit][1]}")
+    return ("late", "late") if unit == "order" else (f"late {_UNIT_NOUNS[unit][1]}",) * 2
+
+
+def _denominator_noun(spec: MetricSpec | None, count: int) -> str:
+    """What the denominator counts: orders (paid), orders due, units ..."""
+    if spec is None:
+        return ""
+    singular, plural = _UNIT_NOUNS.get(spec.unit.value, ("", ""))
+    suffix = _DENOMINATOR_SUFFIX.get(spec.denominator.value, "")
+    return f"{singular if count == 1 else plural}{suffix}"
+
+
+def _metric_value(m: dict[str, Any], spec: MetricSpec | None) -> str:
+    """The headline value, saying what it is: points as points, a success rate as one."""
+    singular, plural = _numerator_nouns(spec)
+    if _is_points(spec) or m["quantity"] == "count":
+        return f"{m['numerator']:,} {singular if m['numerator'] == 1 else plural}"
+    if m["value"] is None:
+        return "-"
+    if m["quantity"] == "success_rate":
+        return f"{_pct(m['value'])} success rate"
+    kind = {"cancel": "cancel rate", "late": "late rate"}.get(_counted_kind(spec), "rate")
+    return f"{_pct(m['value'])} {kind}"
+
+
+def _metric_count(m: dict[str, Any], spec: MetricSpec | None) -> str:
+    """The counts behind the value, each named: ``3 cancels / 71 orders``."""
+    singular, plural = _numerator_nouns(spec)
+    numerator = m["numerator"]
+    text = f"{numerator:,} {singular if numerator == 1 else plural}"
+    denominator = m["denominator"]
+    if denominator is None:
+        return text
+    text += f" / {denominator:,} {_denominator_noun(spec, denominator)}".rstrip()
+    if _is_points(spec) and denominator:  # the points-to-orders ratio (Naver's 40% rule)
+        text += f" = {_pct(numerator / denominator)}"
+    return text
 
 
 def _trust(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
@@ -201,7 +317,8 @@ def _trust(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
             ]
             for v in views
         ],
-        right={2, 3, 4, 5, 6, 7, 8},
+        {2, 3, 4, 5, 6, 7, 8},
+        _console(out),
     )
     out.write(f"{len(views)} suppliers, riskiest first (hours are business hours)\n\n{table}\n")
     return 0

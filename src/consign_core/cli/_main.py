@@ -10,8 +10,11 @@ Subcommands:
 - ``scenarios``: the built-in simulation scenarios.
 
 Every subcommand prints a table, or with ``--json`` the documented JSON document on stdout.
-Progress goes to stderr for runs over a few seconds. Bad arguments or files exit with code 2
-and a one-line message on stderr (CSV errors name the line and the field).
+Tables are aligned by display width (Korean names take two columns a syllable); on a terminal
+they are styled, piped they are plain text. Runs over a few seconds show a progress bar on
+stderr when it is a terminal (nothing when it is not, or with ``--quiet``). Bad arguments or
+files exit with code 2 and a one-line message on stderr (CSV errors name the line and the
+field).
 """
 
 from __future__ import annotations

@@ -1,12 +1,18 @@
 """``consign-core simulate`` and ``scenarios``: the policy comparison, its table and its plot."""
 
+from __future__ import annotations
+
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from consign_core.cli._args import _UsageError
-from consign_core.cli._output import _count, _dump, _num, _pct, _Progress, _table
+from consign_core.cli._output import _console, _count, _dump, _num, _pct, _Progress, _table
+
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _check_plot_backend() -> None:
@@ -56,38 +62,37 @@ def _simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         scenario = scenario.evolve(**changes)
     seeds = list(range(args.seeds)) if args.seeds else list(dict.fromkeys(args.seed or [0]))
     policies = list(dict.fromkeys(args.policy or DEFAULT_POLICY_NAMES))
-    progress = _Progress("simulate", err, enabled=not args.quiet)
     executor = None
     if args.jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         executor = ProcessPoolExecutor(max_workers=args.jobs)
     try:
-        comparison = compare_policies(
-            scenario,
-            policies,
-            seeds=seeds,
-            orders=args.orders,
-            executor=executor,
-            progress=progress,
-        )
+        with _Progress("simulate", _console(err), enabled=not args.quiet) as progress:
+            comparison = compare_policies(
+                scenario,
+                policies,
+                seeds=seeds,
+                orders=args.orders,
+                executor=executor,
+                progress=progress,
+            )
     finally:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
-    progress.finish()
     document = comparison.to_dict()
     if args.plot:
         _plot(document, args.plot)
     if args.json:
         _dump(document, out)
         return 0
-    out.write(_simulate_text(document))
+    out.write(_simulate_text(document, _console(out)))
     if args.plot:
         out.write(f"\nplot written to {args.plot}\n")
     return 0
 
 
-def _policy_table(policies: Sequence[dict[str, Any]]) -> str:
+def _policy_table(policies: Sequence[dict[str, Any]], console: Console) -> str:
     rows = [
         [
             p["policy"],
@@ -115,10 +120,10 @@ def _policy_table(policies: Sequence[dict[str, Any]]) -> str:
         "cost (M KRW)",
         "worst status",
     ]
-    return _table(headers, rows, right=set(range(1, 9)))
+    return _table(headers, rows, set(range(1, 9)), console)
 
 
-def _simulate_text(doc: dict[str, Any]) -> str:
+def _simulate_text(doc: dict[str, Any], console: Console) -> str:
     seeds = doc["seeds"]
     head = (
         f"scenario {doc['scenario']} ({doc['market']}), {doc['orders']:,} orders per run, "
@@ -127,7 +132,7 @@ def _simulate_text(doc: dict[str, Any]) -> str:
     )
     if len(seeds) > 1:
         head += f" (mean of {len(seeds)} runs)"
-    table = _policy_table(doc["policies"])
+    table = _policy_table(doc["policies"], console)
     metric_rows = []
     names: list[str] = []
     for p in doc["policies"]:
@@ -140,7 +145,7 @@ def _simulate_text(doc: dict[str, Any]) -> str:
                 for m in p["metrics"]
             ]
         )
-    metrics = _table(["policy", *names], metric_rows, right=set())
+    metrics = _table(["policy", *names], metric_rows, set(), console)
     text = (
         f"{head}\n\n{table}\n\nmarket metrics, sampled daily "
         f"(worst status; days in warning / sanction):\n\n{metrics}\n"
@@ -172,7 +177,7 @@ def _simulate_text(doc: dict[str, Any]) -> str:
             "cost (M KRW)",
             "worst status",
         ]
-        text += f"\nper seed:\n\n{_table(headers, per_seed, right={1, 2, 3, 4, 5, 6})}\n"
+        text += f"\nper seed:\n\n{_table(headers, per_seed, {1, 2, 3, 4, 5, 6}, console)}\n"
     return text
 
 
@@ -228,11 +233,6 @@ def _plot(doc: dict[str, Any], path: str) -> None:
         raise _UsageError(msg) from None
     finally:
         plt.close(fig)
-
-
-# --------------------------------------------------------------------------------------
-# backtest, rates, trust
-# --------------------------------------------------------------------------------------
 
 
 def _scenarios(_args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:

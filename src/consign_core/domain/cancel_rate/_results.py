@@ -90,21 +90,25 @@ class LedgerReport:
 
 @attrs.frozen(kw_only=True)
 class Headroom:
-    """How many more seller-fault stock-out cancels the seller can absorb.
+    """How many more seller-fault stock-out cancels take the seller to a threshold.
 
-    Counts are of orders like the one asked about (a 20-unit order weighs 20 under a UNIT
+    Each count is the number of such cancels that *reaches* the threshold: with
+    ``cancels_to_warning == 2`` one more cancel leaves the seller short of warning and the
+    second one reaches it (the seller can absorb one fewer than the count without reaching
+    it). Counts are of orders like the one asked about (a 20-unit order weighs 20 under a UNIT
     profile). "Warning" means *at least* warning: a metric without a warning level reaches it
     with its sanction. The hypothetical orders are taken to be paid orders already in the
     denominators, so a rate's denominator does not move.
     """
 
     cancels_to_warning: int | None
-    """Cancels before the first metric that counts them is at least in warning; 0 = already
-    there; ``None`` = no metric can get there by such cancels (none counts them, or a
-    moratorium suspends them). A metric such cancels cannot move (on-time shipment, say) bounds
-    no headroom, even when it is in warning; :attr:`status` still reports it."""
+    """The number of cancels that puts the first metric counting them at least in warning
+    (the last of them reaches it); 0 = already there; ``None`` = no metric can get there by
+    such cancels (none counts them, or a moratorium suspends them). A metric such cancels
+    cannot move (on-time shipment, say) bounds no headroom, even when it is in warning;
+    :attr:`status` still reports it."""
     cancels_to_sanction: int | None
-    """Cancels before the first metric is in sanction; 0 / ``None`` as above."""
+    """The number of cancels that puts the first metric in sanction; 0 / ``None`` as above."""
     metric: str
     """The metric that binds :attr:`cancels_to_warning` (else the sanction one; else "")."""
     metric_title: str
@@ -124,8 +128,9 @@ class Headroom:
     def describe(self) -> str:
         """A one-line explanation for the seller.
 
-        E.g. ``"2 more seller-fault cancels before the warning threshold of Coupang order
-        fulfilment"``.
+        E.g. ``"2 more seller-fault cancels reach the warning threshold of Coupang order
+        fulfilment"``: the count is the number of cancels that reaches the threshold, as in
+        :attr:`cancels_to_warning` and :attr:`cancels_to_sanction`.
         """
         if self.cancels_to_warning is None and self.cancels_to_sanction is None:
             return f"seller-fault stock-out cancels cannot reach a {self.market_name} threshold now"
@@ -140,21 +145,24 @@ class Headroom:
             text = f"already at the warning threshold of {self.market_name} {self.metric_title}"
             if self.cancels_to_sanction is not None:
                 text += (
-                    f"; {_cancels(self.cancels_to_sanction)} before the sanction threshold "
+                    f"; {_cancels(self.cancels_to_sanction)} the sanction threshold "
                     f"of {self.market_name} {self.sanction_metric_title}"
                 )
             return text
         if self.cancels_to_warning is None:
             assert self.cancels_to_sanction is not None  # noqa: S101 - checked above
             return (
-                f"{_cancels(self.cancels_to_sanction)} before the sanction threshold of "
+                f"{_cancels(self.cancels_to_sanction)} the sanction threshold of "
                 f"{self.market_name} {self.sanction_metric_title}"
             )
         return (
-            f"{_cancels(self.cancels_to_warning)} before the {self.warning_level.value} "
+            f"{_cancels(self.cancels_to_warning)} the {self.warning_level.value} "
             f"threshold of {self.market_name} {self.metric_title}"
         )
 
 
 def _cancels(count: int) -> str:
-    return f"{count} more seller-fault cancel{'' if count == 1 else 's'}"
+    """``"1 more seller-fault cancel reaches"`` / ``"2 more seller-fault cancels reach"``."""
+    if count == 1:
+        return "1 more seller-fault cancel reaches"
+    return f"{count} more seller-fault cancels reach"
