@@ -3,7 +3,7 @@
 A :class:`Ledger` takes lifecycle events (:mod:`consign_core.domain.events`) in time order and
 answers, at any time ``now``, each metric of its :class:`~consign_core.domain.rules.RuleProfile`:
 value, numerator, denominator, status (ok / warning / sanction), how many more seller-fault
-stock-out cancellations it can absorb (:meth:`Ledger.headroom`), when the oldest counted
+stock-out cancellations reach its thresholds (:meth:`Ledger.headroom`), when the oldest counted
 event leaves the window, and what the metrics would be if some pending orders were cancelled
 by their suppliers (:meth:`Ledger.project`). :func:`compute_report` is the batch form over a
 whole event list and runs the same code.

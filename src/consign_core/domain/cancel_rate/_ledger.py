@@ -210,7 +210,7 @@ class Ledger(_LedgerSnapshots):
         self, now: datetime, order: MarketOrder | None = None
     ) -> Headroom:
         """How many more supplier stock-out cancels (seller fault) of orders like ``order``
-        the seller can absorb before the first metric reaches warning / sanction.
+        it takes for the first metric to reach warning / sanction (the last of them reaches it).
 
         ``order=None`` means a 1-unit single-line order. O(number of metrics), a few
         microseconds; moves the clock to ``now``.

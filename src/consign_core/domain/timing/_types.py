@@ -118,7 +118,7 @@ class DecisionContext:
     trust: TrustAssessment = attrs.field(validator=instance_of(TrustAssessment))
     """The trust model's assessment of this order's supplier for this quantity and deadline."""
     headroom: Headroom = attrs.field(validator=instance_of(Headroom))
-    """How many more seller-fault cancels like this order the seller can absorb."""
+    """How many more seller-fault cancels like this order reach the thresholds."""
     profile: RuleProfile = attrs.field(validator=instance_of(RuleProfile))
     """The market's rule profile."""
     supplier_state: SupplierOrderState = attrs.field(

@@ -215,7 +215,7 @@ class HeadroomSource(Protocol):
     (:class:`~consign_core.domain.cancel_rate.Ledger`)."""
 
     def headroom(self, now: datetime, order: MarketOrder | None = None) -> Headroom:
-        """How many more seller-fault cancels like ``order`` the seller can absorb at ``now``."""
+        """How many more seller-fault cancels like ``order`` reach the thresholds at ``now``."""
         ...
 
 
