@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -165,3 +166,22 @@ def test_wsgi_transport_runs_the_same_fake(fake: FakeDomeme) -> None:
     supplier.place_order(request_for("6"))
     assert fake.duplicate_orders == 0
     assert len(fake.orders) == 2
+
+
+def test_loopback_domeme_order_feed_sees_confirmation_then_waybill(
+    fake: FakeDomeme, server: FakeDomemeServer
+) -> None:
+    client = loopback_client(server)
+    supplier = DomemeSupplier(
+        client, shop_name="하늘가게", recipient_for=lambda r: RECIPIENT, feed_every=timedelta(0)
+    )
+    order = supplier.place_order(request_for("7"))
+    fake.confirm(order.supplier_order_id)
+    first = supplier.list_changed_orders(None)
+    assert [o.status for o in first.orders] == [SupplierOrderStatus.CONFIRMED]
+    fake.invoice(order.supplier_order_id, courier="HYUNDAI", number="555000111333")
+    second = supplier.list_changed_orders(first.cursor)
+    assert [o.status for o in second.orders] == [SupplierOrderStatus.INVOICED]
+    assert second.orders[0].tracking is not None
+    assert second.orders[0].tracking.number == "555000111333"
+    assert len(fake.calls_of("getOrderList")) == 4  # two statuses per sweep

@@ -4,7 +4,9 @@
   Private API (session, e-money, ``setOrder``, order list and view, ``setOrdDeny``, the
   ``getAllSupplyChk`` change feed), with every wire quirk handled in one place.
 - :class:`DomemeSupplier`: the engine's :class:`~consign_core.engine.ports.SupplierPort`
-  on the client; never orders (pays) twice for one idempotency key.
+  on the client; never orders (pays) twice for one idempotency key. It is also a
+  :class:`~consign_core.engine.ports.SupplierOrderFeed`: the order list swept by status,
+  so polling costs a few list calls however many orders are open.
 - :data:`DOMEME_COURIERS`: Domeme courier codes to the canonical
   :class:`~consign_core.domain.model.Courier` and back.
 - :data:`DOMEME_ERROR_CODES`: every known error code and what it does.

@@ -16,10 +16,13 @@ from datetime import datetime, timedelta
 from consign_core.adapters.domeme._client import DomemeClient, OrderLine
 from consign_core.adapters.domeme._couriers import courier_from_domeme
 from consign_core.adapters.domeme._errors import ADAPTER
+from consign_core.adapters.domeme._order_feed import OrderWatch
 from consign_core.adapters.domeme._wire import (
     KST,
     ChangeRow,
     ItemView,
+    OrderItem,
+    OrderRow,
     OrderView,
     parse_wire_datetime,
 )
@@ -41,6 +44,7 @@ from consign_core.engine.ports import (
     ChangePage,
     ItemChange,
     PlaceOrderRequest,
+    SupplierOrderPage,
 )
 from consign_core.errors import (
     AdapterError,
@@ -106,6 +110,11 @@ def signals_of(item: ItemView) -> SupplierSignals:
     )
 
 
+def _mode_of(view: OrderView) -> str:
+    """The view's ``statusMode`` (from its label when the code is absent)."""
+    return view.status_mode or _LABELS.get(view.status, "WAITCHK")
+
+
 def _cancel_reason(memo: str) -> CancelReason:
     if re.search(r"품절|재고|sold ?out|stock", memo, re.I):
         return CancelReason.STOCK_OUT
@@ -123,6 +132,12 @@ class DomemeSupplier:
     :class:`~consign_core.engine.ports.PlaceOrderRequest` does not carry yet (the buyer's
     delivery details and the option code); a request that has ``recipient`` / ``option``
     attributes is read first. ``shop_name`` is the ``deliinfo`` shop name (쇼핑몰명).
+
+    It is also a :class:`~consign_core.engine.ports.SupplierOrderFeed`:
+    :meth:`list_changed_orders` sweeps the order list by status at most once per
+    ``feed_every`` (``ceil(open / feed_page_size)`` list calls and one ``getOrderView`` per
+    order that moved on), the last ``feed_days`` days of orders, at most ``feed_max_pages``
+    pages per status.
     """
 
     def __init__(
@@ -136,6 +151,10 @@ class DomemeSupplier:
         find_days: int = 14,
         find_pages: int = 5,
         platform: str = "domeme",
+        feed_every: timedelta = timedelta(minutes=5),
+        feed_days: int = 30,
+        feed_page_size: int = 100,
+        feed_max_pages: int = 100,
     ) -> None:
         self.client = client
         self.shop_name = shop_name
@@ -149,6 +168,15 @@ class DomemeSupplier:
         self._placed: dict[str, str] = {}
         self._feed_seen: dict[str, set[tuple[str, str, str, str]]] = {}
         self._suppliers: dict[str, str] = {}
+        self._watch = OrderWatch(
+            client,
+            view=self._view_of,
+            from_row=self._from_row,
+            every=feed_every,
+            days=feed_days,
+            page_size=feed_page_size,
+            max_pages=feed_max_pages,
+        )
 
     def __repr__(self) -> str:
         return f"DomemeSupplier(client={self.client!r})"
@@ -197,6 +225,7 @@ class DomemeSupplier:
         self._suppliers[request.item_id] = request.supplier_id
         self._placed[request.idempotency_key] = order_no
         self._memos[order_no] = memo
+        self._watch.note(order_no, "WAITCHK")
         return SupplierOrder(
             supplier_id=request.supplier_id,
             supplier_order_id=order_no,
@@ -279,7 +308,7 @@ class DomemeSupplier:
 
     def _found(self, view: OrderView) -> SupplierOrder:
         """The order placed with a key: never ``None`` (that would invite paying twice)."""
-        order = self._to_order(view)
+        order, _ = self._view_state(view)
         if order is None:
             msg = f"getOrderView: order {view.order_no} has the key but cannot be read"
             raise UnexpectedResponseError(msg, adapter=ADAPTER)
@@ -294,10 +323,52 @@ class DomemeSupplier:
             except (RejectedError, NotFoundError) as exc:
                 _log.debug("domeme: order view refused (%s); left out", exc.vendor_code)
                 continue
-            order = self._to_order(view)
+            order, _ = self._view_state(view)
             if order is not None:
                 orders.append(order)
         return orders
+
+    def list_changed_orders(self, cursor: str | None) -> SupplierOrderPage:
+        """The orders whose status changed since last seen, each in its current state
+        (:class:`~consign_core.engine.ports.SupplierOrderFeed`).
+
+        A sweep of the order list by status (``getOrderList st=결제완료`` and ``st=배송준비중``,
+        then one ``getOrderView`` per watched order listed under neither) runs when the last
+        one, whose time the cursor carries, is ``feed_every`` old; until then the page is
+        empty and costs no call. The orders watched are those this supplier placed, found or
+        was asked about.
+        """
+        now = self.client.clock()
+        if not self._watch.due(cursor, now):
+            return SupplierOrderPage(orders=(), cursor=cursor, has_more=False)
+        orders = self._watch.sweep()
+        return SupplierOrderPage(orders=tuple(orders), cursor=self._watch.cursor_of(now))
+
+    def _view_of(self, view: OrderView) -> tuple[SupplierOrder | None, str]:
+        """The order a view shows (``None``: not ours) and its ``statusMode``."""
+        return self._to_order(view), _mode_of(view)
+
+    def _view_state(self, view: OrderView) -> tuple[SupplierOrder | None, str]:
+        """:meth:`_view_of`, and the order is watched while open."""
+        order, mode = self._view_of(view)
+        if order is not None:
+            self._watch.note(view.order_no, mode)
+        return order, mode
+
+    def _from_row(self, row: OrderRow, mode: str) -> SupplierOrder | None:
+        """An order in ``mode`` from its list row, when its seller memo is known."""
+        memo = row.order_memo or self._memos.get(row.order_no)
+        if not memo:
+            return None
+        view = OrderView(
+            order_no=row.order_no,
+            status_mode=mode,
+            order_memo=memo,
+            order_qty=row.order_qty,
+            date=row.date,
+            item=OrderItem(no=row.item_no),
+        )
+        return self._to_order(view)
 
     def _to_order(self, view: OrderView) -> SupplierOrder | None:
         try:
@@ -319,11 +390,18 @@ class DomemeSupplier:
             return None
         now = self.client.clock()
         placed = parse_wire_datetime(view.date) or now
-        mode = view.status_mode or _LABELS.get(view.status, "WAITCHK")
+        mode = _mode_of(view)
         tracking = None
         if view.delivery.code and view.delivery.company:
             courier = courier_from_domeme(view.delivery.company)
-            if courier is not None:  # a courier with no canonical name: not reported as shipped
+            if courier is None:
+                _log.warning(
+                    "domeme: order %s has a waybill with courier code %r, which has no "
+                    "canonical courier; not reported as invoiced",
+                    view.order_no,
+                    view.delivery.company,
+                )
+            else:
                 tracking = Tracking(courier=courier, number=view.delivery.code)
         status = SupplierOrderStatus.PLACED
         cancellation = None
