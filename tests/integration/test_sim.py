@@ -882,3 +882,39 @@ def test_scenario_evolve_still_accepts_every_field() -> None:
     )
     assert isinstance(changed, Scenario)
     assert changed.reroute_after_confirmation is True
+
+
+# ---------------------------------------------------------------------------- the oracle
+
+
+def test_simulate_of_one_policy_is_unchanged_by_the_oracle() -> None:
+    result = sim.simulate("default", "expected-cost", seed=1, orders=300)
+    record = result.to_dict()
+    assert record["policy"] == "expected-cost"
+    assert record["orders"] == 300
+    assert "regret" not in record  # a run record stays a run record
+    assert "gain_captured" not in record
+
+
+def test_the_comparison_json_round_trip_keeps_the_oracle_record() -> None:
+    doc = compare_policies(SMALL, DEFAULT_POLICY_NAMES, seeds=[1], orders=150).to_dict()
+    loaded = json.loads(json.dumps(doc, allow_nan=False))
+    assert loaded == doc
+    assert loaded["oracle"]["policy"] == "oracle"
+    assert loaded["per_seed"][0]["oracle"]["policy"] == "oracle"
+    assert [p["policy"] for p in loaded["policies"]] == list(DEFAULT_POLICY_NAMES)
+    for p in loaded["policies"]:
+        assert {"regret", "regret_per_order", "gain_captured"} <= set(p)
+    names = {p["policy"]: p for p in loaded["policies"]}
+    assert names[loaded["best_baseline"]["policy"]]["gain_captured"] == 0.0
+    assert loaded["oracle"]["gain_captured"] == pytest.approx(1.0)
+
+
+def test_the_oracle_is_the_same_with_an_executor() -> None:
+    sequential = compare_policies(SMALL, ["await-invoice"], seeds=[1, 2], orders=120).to_dict()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pooled = compare_policies(
+            SMALL, ["await-invoice"], seeds=[1, 2], orders=120, executor=pool
+        ).to_dict()
+    assert pooled["oracle"] == sequential["oracle"]
+    assert pooled["per_seed"] == sequential["per_seed"]

@@ -92,7 +92,17 @@ def _simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _policy_table(policies: Sequence[dict[str, Any]], console: Console) -> str:
+def _gain(value: float | None) -> str:
+    return _pct(value, 0) if value is not None else "-"
+
+
+def _money(value: float | None, scale: float = 1e6, digits: int = 2) -> str:
+    return "-" if value is None else _num(value / scale, digits)
+
+
+def _policy_table(
+    policies: Sequence[dict[str, Any]], console: Console, oracle: dict[str, Any] | None = None
+) -> str:
     rows = [
         [
             p["policy"],
@@ -104,9 +114,12 @@ def _policy_table(policies: Sequence[dict[str, Any]], console: Console) -> str:
             _num(p["median_hours_to_confirm"]),
             _num(p["p90_hours_to_confirm"]),
             _num(p["total_cost"] / 1e6, 2),
+            _num(p["cost_per_order"], 0),
+            _money(p.get("regret")),
+            _gain(p.get("gain_captured")),
             p["worst_status"],
         ]
-        for p in policies
+        for p in ([*policies, oracle] if oracle is not None else policies)
     ]
     headers = [
         "policy",
@@ -118,9 +131,38 @@ def _policy_table(policies: Sequence[dict[str, Any]], console: Console) -> str:
         "median h",
         "p90 h",
         "cost (M KRW)",
+        "KRW/order",
+        "regret (M)",
+        "gain captured",
         "worst status",
     ]
-    return _table(headers, rows, set(range(1, 9)), console)
+    return _table(headers, rows, set(range(1, 12)), console)
+
+
+def _cost_note(doc: dict[str, Any]) -> str:
+    """What "cost" is, with the weights the runs were priced at."""
+    w = doc["weights"]
+    factor = 1 + w["warning_multiplier"] + w["sanction_multiplier"]
+    note = (
+        "cost: KRW-equivalents, the same weights for every policy: each seller-fault cancel "
+        f"{w['seller_fault_cancel']:,.0f} (up to x{factor:,.0f} as the account nears a "
+        f"threshold), each lost sale (buyer cancel) {w['lost_sale_fixed']:,.0f} + "
+        f"{100 * w['lost_sale_margin']:.0f}% of the order value, {w['delay_per_hour']:,.0f} "
+        f"an hour an order waits unconfirmed, {w['late_shipment']:,.0f} a late shipment"
+    )
+    escalation = doc.get("escalation_cost")
+    if escalation is not None:
+        note += f", {escalation:,.0f} an escalation to a person"
+    note += "; KRW/order is the cost divided by the orders."
+    if doc.get("oracle") is not None:
+        best = doc.get("best_baseline")
+        note += (
+            "\noracle: the clairvoyant bound (every order confirmed at its own cheapest moment, "
+            "with hindsight of the world's draws; not a policy). regret = cost - oracle's; "
+            "gain captured = (best baseline - cost) / (best baseline - oracle)"
+        )
+        note += f", best baseline {best['policy']}." if best else " (no baseline was run)."
+    return note
 
 
 def _simulate_text(doc: dict[str, Any], console: Console) -> str:
@@ -132,10 +174,11 @@ def _simulate_text(doc: dict[str, Any], console: Console) -> str:
     )
     if len(seeds) > 1:
         head += f" (mean of {len(seeds)} runs)"
-    table = _policy_table(doc["policies"], console)
+    table = _policy_table(doc["policies"], console, doc.get("oracle"))
     metric_rows = []
     names: list[str] = []
-    for p in doc["policies"]:
+    oracle = doc.get("oracle")
+    for p in [*doc["policies"], *([oracle] if oracle is not None else [])]:
         names = [m["title"] for m in p["metrics"]]
         metric_rows.append(
             [p["policy"]]
@@ -147,10 +190,13 @@ def _simulate_text(doc: dict[str, Any], console: Console) -> str:
         )
     metrics = _table(["policy", *names], metric_rows, set(), console)
     text = (
-        f"{head}\n\n{table}\n\nmarket metrics, sampled daily "
+        f"{head}\n\n{table}\n\n{_cost_note(doc)}\n\nmarket metrics, sampled daily "
         f"(worst status; days in warning / sanction):\n\n{metrics}\n"
     )
     if len(seeds) > 1:
+        names_asked = [q["policy"] for q in doc["policies"]]
+        if doc.get("oracle") is not None:
+            names_asked.append(doc["oracle"]["policy"])
         per_seed = [
             [
                 p["policy"],
@@ -160,11 +206,13 @@ def _simulate_text(doc: dict[str, Any], console: Console) -> str:
                 _count(p["buyer_cancels"]),
                 _num(p["median_hours_to_confirm"]),
                 _num(p["total_cost"] / 1e6, 2),
+                _money(p.get("regret")),
+                _gain(p.get("gain_captured")),
                 p["worst_status"],
             ]
-            for name in [q["policy"] for q in doc["policies"]]
+            for name in names_asked
             for run in doc["per_seed"]
-            for p in run["policies"]
+            for p in [*run["policies"], *([run["oracle"]] if run.get("oracle") else [])]
             if p["policy"] == name
         ]
         headers = [
@@ -175,9 +223,11 @@ def _simulate_text(doc: dict[str, Any], console: Console) -> str:
             "buyer cancels",
             "median h",
             "cost (M KRW)",
+            "regret (M)",
+            "gain captured",
             "worst status",
         ]
-        text += f"\nper seed:\n\n{_table(headers, per_seed, {1, 2, 3, 4, 5, 6}, console)}\n"
+        text += f"\nper seed:\n\n{_table(headers, per_seed, set(range(1, 9)), console)}\n"
     return text
 
 
