@@ -37,7 +37,9 @@ SMALL = get_scenario("default").evolve(name="small", suppliers=12, days=20.0)
 FLAT = ExpectedCostWeights(warning_multiplier=0.0, sanction_multiplier=0.0)
 """Weights without the account's coupling: every seller-fault cancel costs the same."""
 
-money = st.floats(min_value=0.0, max_value=1e9, allow_nan=False, allow_infinity=False)
+# KRW amounts to the won (costs are sums of won-priced parts): float rounding of a subnormal
+# difference is not what these tests are about
+money = st.integers(min_value=0, max_value=10**9).map(float)
 
 
 # ---------------------------------------------------------------------------- arithmetic
