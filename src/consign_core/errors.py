@@ -9,6 +9,7 @@ embedder can catch one class at the boundary of its own code::
     │   ├── NaiveDatetimeError       a datetime without a time zone (also a ValueError)
     │   ├── SerializationError       a payload could not be (un)structured
     │   ├── ConfigurationError       an invalid profile, policy or model setting
+    │   │   └── PolicyError          a confirmation policy raised or returned a non-decision
     │   ├── InvalidTransitionError   an event that an order's current state cannot take
     │   └── InsufficientHistoryError not enough data for the estimate asked for
     ├── StoreError                   the state store failed or holds an unknown schema
@@ -38,6 +39,7 @@ __all__ = [
     "InvalidTransitionError",
     "NaiveDatetimeError",
     "NotFoundError",
+    "PolicyError",
     "RateLimitedError",
     "RejectedError",
     "SerializationError",
@@ -101,7 +103,32 @@ class SerializationError(DomainError, ValueError):
 
 
 class ConfigurationError(DomainError, ValueError):
-    """A rule profile, policy or model setting is invalid."""
+    """A rule profile, policy or model setting is invalid; ``field`` and ``value`` say which.
+
+    ``field`` is the setting as a person writes it (``"policy"``, ``"max_workers"``,
+    ``"policies[0]"``) and ``value`` the offending value; both are ``None`` when the message
+    alone says it (``ConfigurationError(message)`` keeps working).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+class PolicyError(ConfigurationError):
+    """A confirmation-timing policy raised, or returned something that is not a decision.
+
+    ``policy`` is the policy's name and ``order`` the order it was deciding (its reference,
+    e.g. ``"coupang:O1"``; never the buyer's details). ``field`` is ``"policy"`` and
+    ``value`` the policy's name. The workflow escalates the order with this message as the
+    reason, and the run goes on.
+    """
+
+    def __init__(self, message: str, *, policy: str, order: str) -> None:
+        super().__init__(message, field="policy", value=policy)
+        self.policy = policy
+        self.order = order
 
 
 class InvalidTransitionError(DomainError):

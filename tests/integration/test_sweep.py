@@ -96,8 +96,64 @@ def test_compare_policies_through_an_executor_equals_sequential() -> None:
 
 def test_empty_and_bad_sweeps() -> None:
     assert run_sweep([]) == []
-    with pytest.raises(TypeError, match="SweepSpec"):
+    with pytest.raises(ConfigurationError, match="SweepSpec") as info:
         run_sweep(["expected-cost"])  # type: ignore[list-item]
+    assert (info.value.field, info.value.value) == ("specs[0]", "expected-cost")
+
+
+@pytest.mark.parametrize("specs", [3, None, "expected-cost"], ids=["int", "none", "str"])
+def test_run_sweep_refuses_what_is_not_a_list_of_specs_with_a_typed_error(specs: object) -> None:
+    with pytest.raises(ConfigurationError, match="specs must be a list of SweepSpec") as info:
+        run_sweep(specs)  # type: ignore[arg-type]
+    assert (info.value.field, info.value.value) == ("specs", specs)
+
+
+def test_run_sweep_names_the_bad_item_among_good_specs() -> None:
+    good = SweepSpec(policy="await-invoice", scenario=SMALL, orders=5)
+    with pytest.raises(ConfigurationError, match=r"at specs\[1\]") as info:
+        run_sweep([good, {"policy": "await-invoice"}])  # type: ignore[list-item]
+    assert info.value.field == "specs[1]"
+
+
+def test_run_sweep_refuses_a_bad_executor_or_progress_before_running() -> None:
+    spec = SweepSpec(policy="await-invoice", scenario=SMALL, orders=5)
+    with pytest.raises(ConfigurationError, match="executor must be") as info:
+        run_sweep([spec], executor="threads")  # type: ignore[arg-type]
+    assert info.value.field == "executor"
+    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(ConfigurationError) as bad:
+        run_sweep([spec], executor=pool, progress="bar")  # type: ignore[arg-type]
+    assert bad.value.field == "progress"
+    with pytest.raises(ConfigurationError, match="max_workers") as workers:
+        run_sweep([spec], max_workers=0)
+    assert (workers.value.field, workers.value.value) == ("max_workers", 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"policies": 3}, "policies"),
+        ({"policies": None}, "policies"),
+        ({"policies": "expected-cost"}, "policies"),
+        ({"policies": ["await-invoice"], "seeds": 3}, "seeds"),
+        ({"policies": ["await-invoice"], "scenarios": 7}, "scenarios"),
+        ({"policies": ["await-invoice"], "scenarios": "default"}, "scenarios"),
+        ({"policies": {"await-invoice": {}}}, "policies['await-invoice']"),
+    ],
+    ids=["int", "none", "bare-string", "seeds", "scenarios", "bare-scenario", "params-not-list"],
+)
+def test_grid_refuses_malformed_arguments_with_a_typed_error_naming_them(
+    kwargs: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        grid(**kwargs)  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert not isinstance(info.value, TypeError)
+
+
+def test_grid_with_an_unknown_policy_name_fails_before_anything_runs() -> None:
+    with pytest.raises(ConfigurationError, match="unknown policy 'x'") as info:
+        grid(["x"])
+    assert (info.value.field, info.value.value) == ("policy", "x")
 
 
 def test_a_failing_run_raises_its_error() -> None:

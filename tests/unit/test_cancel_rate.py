@@ -147,8 +147,11 @@ def test_headroom_says_how_many_cancels_reach_coupang_warning() -> None:
     )
 
 
+COUPANG_FLOOR = COUPANG.metric("order_fulfilment").minimum_volume or 1
+
+
 @settings(max_examples=40, deadline=None)
-@given(paid_orders=st.integers(min_value=1, max_value=400), done=st.integers(0, 30))
+@given(paid_orders=st.integers(min_value=COUPANG_FLOOR, max_value=400), done=st.integers(0, 30))
 def test_headroom_counts_and_words_are_the_cancels_that_reach_each_threshold(
     paid_orders: int, done: int
 ) -> None:
@@ -707,12 +710,15 @@ def test_duplicate_events_of_a_remembered_order_are_ignored() -> None:
 
 
 def test_a_cancel_of_an_order_never_seen_paid_counts_with_weight_one() -> None:
-    per_unit = COUPANG.with_metric("order_fulfilment", unit=CountUnit.UNIT)
+    per_unit = COUPANG.with_metric("order_fulfilment", unit=CountUnit.UNIT, minimum_volume=None)
     stranger = order("z", MONDAY, quantity=20)
     at = MONDAY + timedelta(hours=1)
     metric = compute_report(per_unit, [cancelled(stranger, at)], at).metric("order_fulfilment")
     assert (metric.numerator, metric.denominator, metric.value) == (1, 0, None)
     assert metric.status is MetricStatus.SANCTION  # a cancel over no orders: rate +inf
+    # with the built-in floor, no orders in the window is below it: not evaluated
+    floored = compute_report(COUPANG, [cancelled(stranger, at)], at).metric("order_fulfilment")
+    assert (floored.numerator, floored.evaluated, floored.status) == (1, False, MetricStatus.OK)
 
 
 def test_memory_is_bounded_by_the_longest_window() -> None:
@@ -821,3 +827,132 @@ def test_headroom_ignores_a_metric_that_cancels_cannot_move() -> None:
     assert room.cancels_to_warning == fulfilment.cancels_to_warning
     assert room.metric == "order_fulfilment"
     assert room.status is not MetricStatus.OK  # the worst current status is still reported
+
+
+# --------------------------------------------------------------------------- minimum volume
+
+
+def _floorless(profile: RuleProfile) -> RuleProfile:
+    for metric in profile.metrics:
+        profile = profile.with_metric(metric.name, minimum_volume=None)
+    return profile
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    floor=st.integers(1, 40),
+    volume=st.integers(0, 60),
+    cancels=st.integers(0, 10),
+)
+def test_below_its_minimum_volume_a_metric_is_not_evaluated_and_above_it_nothing_changes(
+    floor: int, volume: int, cancels: int
+) -> None:
+    profile = COUPANG.with_metric("order_fulfilment", minimum_volume=floor)
+    orders = many(volume)
+    now = MONDAY + timedelta(hours=5)  # before any ship-by deadline
+    events: list[Event] = [paid(o) for o in orders]
+    events += [cancelled(o, now) for o in orders[:cancels]]
+    floored = feed(Ledger(profile), events)
+    plain = feed(Ledger(_floorless(profile)), events)
+    got = floored.report(now).metric("order_fulfilment")
+    bare = plain.report(now).metric("order_fulfilment")
+    assert (got.numerator, got.denominator, got.value) == (bare.numerator, volume, bare.value)
+    assert got.minimum_volume == floor
+    if volume >= floor:
+        assert got.evaluated
+        assert got.reason == ""
+        assert (got.status, got.cancels_to_warning, got.cancels_to_sanction) == (
+            bare.status,
+            bare.cancels_to_warning,
+            bare.cancels_to_sanction,
+        )
+        assert floored.headroom(now) == plain.headroom(now)
+    else:
+        assert not got.evaluated
+        assert got.status is MetricStatus.OK
+        assert (got.cancels_to_warning, got.cancels_to_sanction) == (None, None)
+        assert got.reason == (
+            f"not evaluated: {volume} order{'' if volume == 1 else 's'} paid in the window, "
+            f"below the minimum volume of {floor}"
+        )
+        assert got.describe().endswith(f": ok, {got.reason}")
+        headroom = floored.headroom(now)
+        assert (headroom.cancels_to_warning, headroom.cancels_to_sanction) == (None, None)
+
+
+def test_a_brand_new_coupang_account_is_not_rated_on_its_first_cancel() -> None:
+    first = order("first", MONDAY)
+    ledger = feed(Ledger(COUPANG), [paid(first)])
+    headroom = ledger.headroom(MONDAY)
+    assert (headroom.cancels_to_warning, headroom.cancels_to_sanction) == (None, None)
+    assert headroom.status is MetricStatus.OK
+    plain = feed(Ledger(_floorless(COUPANG)), [paid(first)]).headroom(MONDAY)
+    assert (plain.cancels_to_warning, plain.cancels_to_sanction) == (1, 1)  # the old pricing
+    at = MONDAY + timedelta(hours=1)
+    ledger.observe(cancelled(first, at))
+    report = ledger.report(at)
+    fulfilment = report.metric("order_fulfilment")
+    assert (fulfilment.value, fulfilment.status, fulfilment.evaluated) == (
+        0.0,
+        MetricStatus.OK,
+        False,
+    )
+    assert report.status is MetricStatus.OK
+
+
+def test_the_cancel_still_counts_once_the_volume_reaches_the_floor() -> None:
+    floor = COUPANG.metric("order_fulfilment").minimum_volume
+    assert floor is not None
+    first = order("first", MONDAY)
+    ledger = feed(Ledger(COUPANG), [paid(first), cancelled(first, MONDAY + timedelta(minutes=1))])
+    rest = many(floor - 1, start=MONDAY + timedelta(minutes=2))
+    for o in rest[:-1]:
+        ledger.observe(paid(o))
+    at = rest[-1].paid_at
+    assert not ledger.report(at).metric("order_fulfilment").evaluated  # one order short
+    ledger.observe(paid(rest[-1]))
+    fulfilment = ledger.report(at).metric("order_fulfilment")
+    assert fulfilment.evaluated
+    assert fulfilment.denominator == floor
+    expected = compute_report(
+        _floorless(COUPANG), [paid(first), cancelled(first, MONDAY), *map(paid, rest)], at
+    ).metric("order_fulfilment")
+    assert (fulfilment.numerator, fulfilment.status) == (1, expected.status)
+    assert fulfilment.status is not MetricStatus.OK  # 1 cancel in 20 is under 99%
+
+
+def test_a_floored_ledger_snapshot_continues_identically() -> None:
+    orders = many(5)
+    at = MONDAY + timedelta(hours=1)
+    ledger = feed(Ledger(COUPANG), [*map(paid, orders), cancelled(orders[0], at)])
+    back = Ledger.from_snapshot(
+        structure(json.loads(json.dumps(unstructure(ledger.snapshot()))), LedgerState)
+    )
+    assert back.report(at) == ledger.report(at)
+    assert back.profile.metric("order_fulfilment").minimum_volume == 20
+
+
+def test_naver_penalty_points_are_described_as_points_with_their_ratio() -> None:
+    orders = many(25, profile=NAVER)
+    now = MONDAY + timedelta(hours=20)
+    ledger = feed(Ledger(NAVER), [*map(paid, orders), *(cancelled(o, now) for o in orders[:4])])
+    points = ledger.report(now).metric("penalty_points")
+    n, d = points.numerator, points.denominator
+    assert d is not None
+    assert points.counts_points
+    text = points.describe()
+    assert text.startswith(f"penalty points {n} points ({n}/{d} = {n / d * 100:.1f}%, window")
+    assert points.value is not None
+    assert f"{points.value * 100:.1f}% (" not in text  # the rate is not the headline
+
+
+def test_a_rate_metric_is_still_described_as_a_percentage() -> None:
+    orders = many(50)
+    at = MONDAY + timedelta(hours=1)
+    ledger = feed(Ledger(COUPANG), [*map(paid, orders), cancelled(orders[0], at)])
+    fulfilment = ledger.report(at).metric("order_fulfilment")
+    assert not fulfilment.counts_points
+    assert fulfilment.value is not None
+    assert fulfilment.describe().startswith(
+        f"order fulfilment {fulfilment.value * 100:.1f}% (1/50,"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from fractions import Fraction
 from pathlib import Path
 
 import attrs
@@ -510,3 +511,88 @@ def test_reading_toml_on_python_3_10_without_tomli_says_what_to_install(
     with pytest.raises(ConfigurationError, match="tomli"):
         parse_profile(dump_profile(NAVER, "toml"), "toml")
     assert parse_profile(dump_profile(NAVER, "json")) == NAVER  # JSON needs nothing
+
+
+# --------------------------------------------------------------------------- minimum volume
+
+
+def _floored(minimum: object, denominator: Denominator = Denominator.ORDERS_PAID) -> MetricSpec:
+    return MetricSpec(
+        name="fulfilment",
+        title="fulfilment",
+        counts=(PointWeight(event=CountedEvent.STOCK_OUT_CANCEL),),
+        denominator=denominator,
+        window=Window.rolling_days(7),
+        warning=None
+        if denominator is Denominator.NONE
+        else Threshold.all_of(Condition.success_rate_below(0.99)),
+        minimum_volume=minimum,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("minimum", [0, -3, True, "20", 2.5])
+def test_a_minimum_volume_must_be_a_whole_number_of_at_least_one(minimum: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        _floored(minimum)
+    assert info.value.field == "minimum_volume"
+    assert info.value.value == minimum
+
+
+def test_a_minimum_volume_needs_a_denominator_to_count() -> None:
+    with pytest.raises(ValidationError, match="needs a denominator") as info:
+        _floored(5, Denominator.NONE)
+    assert (info.value.field, info.value.value) == ("minimum_volume", 5)
+    assert _floored(None, Denominator.NONE).minimum_volume is None
+
+
+def test_coupang_minimum_volume_is_flagged_unconfirmed_and_can_be_overridden() -> None:
+    for metric in COUPANG.metrics:
+        assert metric.minimum_volume is not None
+        assert COUPANG.is_unconfirmed(f"metrics.{metric.name}.minimum_volume")
+        assert "minimum" in metric.notes.casefold()
+    mine = COUPANG.with_metric("order_fulfilment", minimum_volume=50)
+    assert mine.metric("order_fulfilment").minimum_volume == 50
+    assert not mine.is_unconfirmed("metrics.order_fulfilment.minimum_volume")
+    assert mine.is_unconfirmed("metrics.on_time_shipment.minimum_volume")
+    none = COUPANG.with_metric("order_fulfilment", minimum_volume=None)
+    assert none.metric("order_fulfilment").minimum_volume is None
+
+
+@pytest.mark.parametrize("profile", [NAVER, AMAZON, EBAY], ids=lambda p: p.market)
+def test_markets_whose_minimum_counts_are_in_their_thresholds_have_no_volume_floor(
+    profile: RuleProfile,
+) -> None:
+    assert all(metric.minimum_volume is None for metric in profile.metrics)
+    assert any("minimum" in metric.notes.casefold() for metric in profile.metrics)
+
+
+def test_the_coupang_floor_is_the_least_volume_where_one_cancel_is_not_a_sanction() -> None:
+    """The reason given for the UNCONFIRMED choice holds for the profile's own threshold."""
+    metric = COUPANG.metric("order_fulfilment")
+    floor = metric.minimum_volume
+    assert floor is not None
+    assert metric.sanction is not None
+    limit = metric.sanction.conditions[0].exact_value()  # success rate below this: sanction
+    assert 1 - Fraction(1, floor) >= limit  # one cancel at the floor is not below it
+    assert 1 - Fraction(1, floor - 1) < limit  # one order fewer, and it would be
+
+
+@pytest.mark.parametrize("fmt", ["json", "toml"])
+def test_a_minimum_volume_round_trips_through_profile_files(fmt: str) -> None:
+    for minimum in (1, 20, None):
+        profile = COUPANG.with_metric("order_fulfilment", minimum_volume=minimum)
+        assert parse_profile(dump_profile(profile, fmt), fmt) == profile
+    old = json.loads(dump_profile(COUPANG, "json"))
+    for metric in old["metrics"]:
+        del metric["minimum_volume"]  # a file written before the field existed
+    loaded = parse_profile(json.dumps(old), "json")
+    assert all(metric.minimum_volume is None for metric in loaded.metrics)
+
+
+def test_a_metric_sums_points_when_a_weight_is_not_one() -> None:
+    assert NAVER.metric("penalty_points").sums_points
+    assert not any(metric.sums_points for metric in COUPANG.metrics)
+    one = attrs.evolve(
+        NAVER.metric("penalty_points"), counts=(PointWeight(event=CountedEvent.LATE_SHIPMENT),)
+    )
+    assert not one.sums_points

@@ -658,3 +658,33 @@ def test_sellers_story_group_order_waits_and_reliable_single_unit_is_confirmed()
         assert isinstance(decision, ConfirmNow), (policy.name, decision.reason)
     waiting = decide_safely(ExpectedCost(), group)
     assert "20 units" in waiting.reason
+
+
+# --------------------------------------------------------------------------- a brand-new account
+
+
+def _first_order_costs(profile: Any) -> dict[str, float]:
+    """expected-cost's figures for the first order of a new account (nothing else in the
+    window), from a supplier with no history, decided when the supplier order is placed."""
+    order = make_order(unit_price=10_000)
+    ledger = Ledger(profile)
+    ledger.observe(OrderPaid(order=order))
+    trust = TrustModel().assess("S1", 1, PAID, order.ship_by, placed_at=PAID)
+    context = attrs.evolve(
+        make_context(order=order, now=PAID, trust=trust, headroom=ledger.headroom(PAID, order)),
+        profile=profile,
+        placed_at=PAID,
+    )
+    return ExpectedCost().costs(context)
+
+
+def test_expected_cost_prices_a_new_accounts_first_order_at_the_base_penalty() -> None:
+    """One order in the window: the floor leaves order fulfilment unrated, so one cancel is
+    priced as a cancel with plenty of headroom, not as one from sanction."""
+    weights = ExpectedCostWeights()
+    floored = _first_order_costs(COUPANG)
+    unfloored = _first_order_costs(COUPANG.with_metric("order_fulfilment", minimum_volume=None))
+    assert floored["penalty"] == weights.seller_fault_cancel
+    assert unfloored["penalty"] == weights.cancel_penalty(1, 1)  # one cancel from sanction
+    assert floored["cost_confirm"] < unfloored["cost_confirm"]
+    assert floored["p_fail"] == unfloored["p_fail"]  # the same supplier risk, priced lower

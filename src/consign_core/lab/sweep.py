@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -44,7 +44,7 @@ def _params(value: object) -> dict[str, Any]:
         return {}
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         msg = f"SweepSpec.params must be a mapping of parameter names to values, got {value!r}"
-        raise ConfigurationError(msg)
+        raise ConfigurationError(msg, field="params", value=value)
     return dict(value)
 
 
@@ -117,23 +117,45 @@ def grid(
 
     ``policies`` is a list of names (default parameters), or a mapping from a name to a list of
     parameter sets, e.g. ``{"expected-cost": [{}, {"recheck_every": timedelta(hours=1)}]}``.
+    Anything else (a number, a bare string, a non-list of scenarios or seeds), an unknown
+    policy or parameter raises :class:`~consign_core.errors.ConfigurationError` naming it.
     """
     if isinstance(policies, Mapping):
         variants: list[tuple[str, dict[str, Any]]] = []
         for name, sets in policies.items():
             if isinstance(sets, str | Mapping) or not isinstance(sets, Iterable):
                 msg = f"the parameter sets of {name!r} must be a list of mappings, got {sets!r}"
-                raise ConfigurationError(msg)
+                raise ConfigurationError(msg, field=f"policies[{name!r}]", value=sets)
             variants.extend((name, _params(p)) for p in sets)
     else:
-        variants = [(name, {}) for name in policies]
-    seed_list = list(seeds)
+        variants = [(name, {}) for name in _names(policies)]
+    scenario_list = _listed(scenarios, "scenarios", "scenarios or scenario names")
+    seed_list = _listed(seeds, "seeds", "integer seeds")
     return [
         SweepSpec(
             policy=name, params=params, scenario=scenario, seed=seed, orders=orders, weights=weights
         )
-        for scenario, (name, params), seed in itertools.product(scenarios, variants, seed_list)
+        for scenario, (name, params), seed in itertools.product(scenario_list, variants, seed_list)
     ]
+
+
+def _names(policies: object) -> list[str]:
+    """The policy names of :func:`grid`'s list form (a bare string is refused, not split)."""
+    if isinstance(policies, str):
+        msg = (
+            f"policies must be a list of policy names or a mapping of names to parameter "
+            f"sets, got the string {policies!r} (write [{policies!r}])"
+        )
+        raise ConfigurationError(msg, field="policies", value=policies)
+    return _listed(policies, "policies", "policy names, or a mapping of names to parameter sets")
+
+
+def _listed(value: object, field: str, what: str) -> list[Any]:
+    """``list(value)`` for an iterable (not a string); ConfigurationError naming ``field``."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        msg = f"{field} must be a list of {what}, got {value!r}"
+        raise ConfigurationError(msg, field=field, value=value)
+    return list(value)
 
 
 def run_sweep(
@@ -147,17 +169,28 @@ def run_sweep(
 
     Without an executor a ``ProcessPoolExecutor(max_workers)`` is created and shut down here;
     a given executor is left running (it is yours). ``progress(done, total)`` is called in
-    this process as runs finish. The first failing run's exception is raised.
+    this process as runs finish. The first failing run's exception is raised. Specs that are
+    not :class:`SweepSpec` items (or a bad executor, ``max_workers`` or ``progress``) raise
+    :class:`~consign_core.errors.ConfigurationError` naming them, before anything runs.
     """
-    items: list[object] = list(specs)
-    for item in items:
+    items = _listed(specs, "specs", "SweepSpec items (see grid())")
+    for index, item in enumerate(items):
         if not isinstance(item, SweepSpec):
-            msg = f"run_sweep takes SweepSpec items, got {item!r}"
-            raise TypeError(msg)
+            msg = (
+                f"run_sweep takes SweepSpec items (build them with grid() or SweepSpec(...)), "
+                f"got {item!r} at specs[{index}]"
+            )
+            raise ConfigurationError(msg, field=f"specs[{index}]", value=item)
     if not items:
         return []
     if executor is None:
         _check_workers(max_workers)
+    elif not callable(getattr(executor, "submit", None)):
+        msg = f"executor must be a concurrent.futures.Executor, got {executor!r}"
+        raise ConfigurationError(msg, field="executor", value=executor)
+    if progress is not None and not callable(cast("object", progress)):
+        msg = f"progress must be a callable progress(done, total) or None, got {progress!r}"
+        raise ConfigurationError(msg, field="progress", value=progress)
     own = executor is None
     pool: Executor = ProcessPoolExecutor(max_workers=max_workers) if own else executor  # type: ignore[assignment]
     try:
@@ -175,7 +208,7 @@ def run_sweep(
 def _check_workers(value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         msg = f"max_workers must be an int >= 1 or None, got {value!r}"
-        raise ConfigurationError(msg)
+        raise ConfigurationError(msg, field="max_workers", value=value)
 
 
 def _report(futures: list[Future[PolicyResult]], progress: Callable[[int, int], None]) -> None:

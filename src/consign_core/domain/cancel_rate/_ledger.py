@@ -21,7 +21,14 @@ from consign_core.domain.cancel_rate._time import _EPOCH, _MIN_DT, _US, _dt, _ti
 from consign_core.domain.cancel_rate._windows import _ONE, _amounts, _Metric, _Order
 from consign_core.domain.events import Delivered, Event, InvoiceUploaded, OrderCancelled, OrderPaid
 from consign_core.domain.model import CancelFault, CancelReason, MarketOrder
-from consign_core.domain.rules import Denominator, MetricQuantity, MetricStatus, RuleProfile
+from consign_core.domain.rules import (
+    CountUnit,
+    Denominator,
+    MetricQuantity,
+    MetricSpec,
+    MetricStatus,
+    RuleProfile,
+)
 from consign_core.errors import ConfigurationError, ValidationError
 
 
@@ -359,6 +366,8 @@ class Ledger(_LedgerSnapshots):
                 expiry = m.leave(t)
             else:
                 expiry = None
+            floor = spec.minimum_volume
+            evaluated = floor is None or d >= floor
             reports.append(
                 MetricReport(
                     name=spec.name,
@@ -373,6 +382,10 @@ class Ledger(_LedgerSnapshots):
                     next_expiry=None if expiry is None else _dt(expiry),
                     cancels_to_warning=kw,
                     cancels_to_sanction=ks,
+                    evaluated=evaluated,
+                    minimum_volume=floor,
+                    counts_points=spec.sums_points,
+                    reason="" if evaluated else _below_floor(spec, d),
                 )
             )
         return LedgerReport(
@@ -414,6 +427,29 @@ class Ledger(_LedgerSnapshots):
         ledger = cls(state.profile, calendar=calendar)
         ledger._restore(state)
         return ledger
+
+
+_UNIT_NOUNS: Final = {
+    CountUnit.ORDER: ("order", "orders"),
+    CountUnit.LINE: ("order line", "order lines"),
+    CountUnit.UNIT: ("unit", "units"),
+}
+_DENOMINATOR_WORDS: Final = {
+    Denominator.ORDERS_PAID: "paid",
+    Denominator.ORDERS_DUE: "due",
+    Denominator.ORDERS_SHIPPED: "shipped",
+}
+
+
+def _below_floor(spec: MetricSpec, volume: int) -> str:
+    """``"not evaluated: 1 order paid in the window, below the minimum volume of 20"``."""
+    singular, plural = _UNIT_NOUNS[spec.unit]
+    noun = singular if volume == 1 else plural
+    word = _DENOMINATOR_WORDS.get(spec.denominator, "")
+    return (
+        f"not evaluated: {volume} {noun} {word} in the window, below the minimum volume of "
+        f"{spec.minimum_volume}"
+    )
 
 
 def compute_report(

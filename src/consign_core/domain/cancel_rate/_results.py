@@ -42,25 +42,49 @@ class MetricReport:
     """When the oldest counted event leaves the window (and the numerator drops)."""
     cancels_to_warning: int | None
     """More seller-fault stock-out cancels of a 1-unit single-line order before this metric
-    is at least in warning (0 = already there; ``None`` = cannot be reached by cancels)."""
+    is at least in warning (0 = already there; ``None`` = cannot be reached by cancels, which
+    includes a metric below its minimum volume)."""
     cancels_to_sanction: int | None
     """The same for the sanction threshold."""
+    evaluated: bool = True
+    """``False`` while the denominator is below the metric's minimum volume
+    (:attr:`~consign_core.domain.rules.MetricSpec.minimum_volume`): the status is then OK
+    whatever the value, as a market leaves a new account unrated."""
+    minimum_volume: int | None = None
+    """The metric's minimum volume (``None``: none)."""
+    counts_points: bool = False
+    """Whether the numerator is a sum of penalty points (Naver), shown as points."""
+    reason: str = ""
+    """Why the status is not the thresholds' verdict (empty when it is), e.g.
+    ``not evaluated: 1 order paid in the window, below the minimum volume of 20``."""
 
     def describe(self) -> str:
-        """E.g. ``"order fulfilment 98.0% (2/100, window from 2025-09-24 10:00): warning"``."""
-        if self.value is None:
+        """E.g. ``"order fulfilment 98.0% (2/100, window from 2025-09-24 10:00): warning"``.
+
+        Penalty points are shown as points, with their ratio to the denominator (``"penalty
+        points 4 points (4/25 = 16.0%, window from ...): ok"``); a metric below its minimum
+        volume says so after its status.
+        """
+        if self.counts_points:
+            shown = f"{self.numerator} point{'' if self.numerator == 1 else 's'}"
+        elif self.value is None:
             shown = "n/a"
         elif self.quantity is MetricQuantity.COUNT:
             shown = f"{self.numerator}"
         else:
             shown = f"{self.value * 100:.1f}%"
-        ratio = (
-            f"{self.numerator}/{self.denominator}"
-            if self.denominator is not None
-            else f"{self.numerator}"
-        )
+        if self.denominator is None:
+            ratio = f"{self.numerator}"
+        elif self.counts_points and self.denominator:
+            ratio = (
+                f"{self.numerator}/{self.denominator} = "
+                f"{self.numerator / self.denominator * 100:.1f}%"
+            )
+        else:
+            ratio = f"{self.numerator}/{self.denominator}"
         start = self.window_start.astimezone(KST).strftime("%Y-%m-%d %H:%M")
-        return f"{self.title} {shown} ({ratio}, window from {start}): {self.status.value}"
+        text = f"{self.title} {shown} ({ratio}, window from {start}): {self.status.value}"
+        return f"{text}, {self.reason}" if self.reason else text
 
 
 @attrs.frozen(kw_only=True)

@@ -54,6 +54,7 @@ class _Metric:
     __slots__ = (
         "den",
         "den_sum",
+        "floor",
         "hc_d",
         "hc_n",
         "hc_value",
@@ -89,6 +90,8 @@ class _Metric:
         self.warning = _threshold_solver(spec.warning)
         self.sanction = _threshold_solver(spec.sanction)
         self.so_points = spec.points_for(CountedEvent.STOCK_OUT_CANCEL)
+        # the minimum volume: below it the metric is not evaluated (0 = always evaluated)
+        self.floor = spec.minimum_volume or 0
         self.lo = _START  # window start (inclusive) for calendar-month windows
         self.lo_until = _START  # lo is valid for now < lo_until
         self.next_leave = _NEVER  # <= the first instant an entry leaves the window
@@ -151,9 +154,16 @@ class _Metric:
 
     def levels(self, n: int, w: int) -> tuple[int | None, int | None, int]:
         """(k to at-least-warning, k to sanction, the severity reached after the first k:
-        1 warning, 2 sanction)."""
+        1 warning, 2 sanction). Below the minimum volume no k reaches either: (None, None, 2)
+        (cancels do not move the denominator, so they cannot lift the metric over its floor)."""
         d = self.den_sum
         if n == self.hc_n and d == self.hc_d and w == self.hc_w:
+            return self.hc_value
+        if d < self.floor:
+            self.hc_n = n
+            self.hc_d = d
+            self.hc_w = w
+            self.hc_value = (None, None, 2)
             return self.hc_value
         sanction = self.sanction
         ks = None if sanction is None else sanction(n, d, w)

@@ -14,7 +14,8 @@ A profile holds:
   unit of quantity), over which denominator (:class:`Denominator`) and window
   (:class:`Window`: rolling N days or N calendar months), and the warning and sanction
   thresholds (:class:`Threshold`: one or more :class:`Condition` joined by ALL or ANY, e.g.
-  Naver's "points >= 10 AND points / payments >= 40%");
+  Naver's "points >= 10 AND points / payments >= 40%"), and an optional minimum volume
+  below which the metric is not evaluated (``minimum_volume``);
 - the **ship-by rule** (:class:`ShipByRule`): N business days after payment, an optional daily
   cut-off hour, and when a late shipment is booked;
 - **moratoria** (:class:`~consign_core.domain.calendar.Moratorium`): periods when some penalty kinds
@@ -88,6 +89,10 @@ COUPANG: Final = _builtins.COUPANG
 - Thresholds are UNCONFIRMED placeholders: fulfilment warning < 99% (2016 cancel rate
   <= 1.0% [C7]) and sanction < 95% ([C19], low reliability); on-time shipment warning < 99%
   (WING capture, target 99.0), no sanction level.
+- Minimum volume: both metrics are evaluated from 20 orders in the window
+  (``minimum_volume``). Coupang publishes no minimum (UNCONFIRMED): 20 is the smallest volume
+  at which one seller-fault cancel does not by itself reach the 95% sanction level (19/20),
+  so a brand-new account is not rated on its first cancel.
 - Ship-by: ``outboundShippingTimeDay`` (D+N) is set per product [C14]; 1 business day is a
   placeholder (UNCONFIRMED), as is the absent cut-off hour.
 """
@@ -103,6 +108,7 @@ NAVER: Final = _builtins.NAVER
 - Ship-by: 3 business days after payment, to 24:00 [N2]; cut-off UNCONFIRMED. A miss is booked
   on the next business day [N5].
 - Moratorium: Chuseok 2025, 10/1-10/10, everything but 품절취소 suspended [N5].
+- No minimum volume: "points >= 10" is Naver's own minimum count [N1].
 """
 
 AMAZON: Final = _builtins.AMAZON
@@ -111,6 +117,7 @@ AMAZON: Final = _builtins.AMAZON
 - Cancellation rate: seller-cancelled / orders, 7 days, target < 2.5% [A1], [A2], [A3].
 - Late shipment rate: ship-confirmed after the expected ship date / orders, < 4%, over 10 and
   30 days [A5], [A6], [A10].
+- No minimum volume: [A1], [A2], [A3] publish none.
 - The 2-business-day handling time and absent cut-off are placeholders (UNCONFIRMED).
 """
 
@@ -123,6 +130,7 @@ EBAY: Final = _builtins.EBAY
 - Late shipment: Below Standard modelled as > 7% AND > 7 late [B3]; eBay also requires a late
   delivery, which the ledger cannot see (flagged).
 - Window: 3 months (>= 400 transactions) or 12 months [B4]; 90 rolling days used (flagged).
+- No minimum volume: eBay's minimum counts are in its thresholds (>= 5 defects, > 7 late).
 """
 
 publish(__name__, __all__)

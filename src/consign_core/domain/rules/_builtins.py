@@ -21,6 +21,12 @@ _CANCELS: Final = (
     PointWeight(event=CountedEvent.SELLER_FAULT_CANCEL),
 )
 
+# Coupang publishes no minimum volume (UNCONFIRMED). Below 20 orders in the 7-day window a
+# single seller-fault cancel is more than 5% of the volume, so one event alone would reach the
+# 95% sanction placeholder; markets that publish a rule never rate a small account on one
+# event (eBay: >= 5 defects [B2]; Naver: >= 10 points, 5 stock-out cancels [N1]).
+_COUPANG_MINIMUM_ORDERS: Final = 20
+
 # documented, with what each figure rests on, where it is re-exported:
 # consign_core.domain.rules (the API docs read it there)
 COUPANG: Final = RuleProfile(
@@ -36,12 +42,15 @@ COUPANG: Final = RuleProfile(
             window=Window.rolling_days(7),
             warning=Threshold.all_of(Condition.success_rate_below(0.99)),
             sanction=Threshold.all_of(Condition.success_rate_below(0.95)),
+            minimum_volume=_COUPANG_MINIMUM_ORDERS,
             notes=(
                 "(orders - seller-caused cancels) / orders over the last 7 days [C1], [C2], "
                 "[C15]; buyer remorse is not counted, out-of-stock cancels are, whoever "
                 "pressed cancel [C2]. Warning below 99% is the 2016 '업체 취소율 <= 1.0%' "
                 "figure [C7]; sanction below 95% is a low-reliability claim (cancel > 5%) "
-                "[C19]. Both UNCONFIRMED."
+                "[C19]. Both UNCONFIRMED. Evaluated from 20 orders in the window: Coupang "
+                "publishes no minimum (UNCONFIRMED); 20 is the smallest volume at which one "
+                "cancel does not by itself reach the 95% sanction level (19/20 = 95%)."
             ),
         ),
         MetricSpec(
@@ -53,12 +62,14 @@ COUPANG: Final = RuleProfile(
             window=Window.rolling_days(7),
             warning=Threshold.all_of(Condition.success_rate_below(0.99)),
             sanction=None,
+            minimum_volume=_COUPANG_MINIMUM_ORDERS,
             notes=(
                 "Orders shipped (invoice uploaded) by the ship-by date / orders due, last 7 "
                 "days [C1], [C14]. Warning below 99.0: a WING capture shows 정시출고완료 86.2 "
                 "as 주의 with target 99.0 (third-party transcription, UNCONFIRMED). No "
                 "sanction (경고) cut-off is known: the 86.2 = 주의 data point contradicts the "
-                "'on-time < 95%' claim of [C19], so none is set; add your own."
+                "'on-time < 95%' claim of [C19], so none is set; add your own. Minimum volume: "
+                "20 orders due in the window, as order fulfilment (UNCONFIRMED)."
             ),
         ),
     ),
@@ -69,9 +80,11 @@ COUPANG: Final = RuleProfile(
         "metrics.order_fulfilment.unit",
         "metrics.order_fulfilment.warning",
         "metrics.order_fulfilment.sanction",
+        "metrics.order_fulfilment.minimum_volume",
         "metrics.on_time_shipment.unit",
         "metrics.on_time_shipment.warning",
         "metrics.on_time_shipment.sanction",
+        "metrics.on_time_shipment.minimum_volume",
         "ship_by.business_days",
         "ship_by.cutoff_hour",
     ),
@@ -118,7 +131,9 @@ NAVER: Final = RuleProfile(
                 "Sanction when, over the last 30 days, points >= 10 and points / payment "
                 "count >= 40% [N1], [N3] (denominator definition UNCONFIRMED). Buyer cancels "
                 "are not penalised [N3]. Naver has no published warning level before its "
-                "3-stage sanctions (per-stage consequences UNCONFIRMED)."
+                "3-stage sanctions (per-stage consequences UNCONFIRMED). No minimum volume: "
+                "the points >= 10 condition is Naver's own minimum count (10 points, e.g. 5 "
+                "stock-out cancels in 30 days, before the ratio matters)."
             ),
         ),
     ),
@@ -173,7 +188,9 @@ AMAZON: Final = RuleProfile(
             notes=(
                 "Seller-cancelled orders / total orders, 7 days, seller-fulfilled only, "
                 "buyer-requested cancels excluded; target < 2.5%, above it offers can be "
-                "deactivated [A1], [A2], [A3]."
+                "deactivated [A1], [A2], [A3]. No minimum volume: none is published in "
+                "[A1], [A2], [A3] (the 'two consecutive seller cancels' rule [A3] removes "
+                "an offer, it does not rate the account)."
             ),
         ),
         MetricSpec(
@@ -242,7 +259,9 @@ EBAY: Final = RuleProfile(
                 "Below Standard is > 2% and >= 5 defects [B2] (another locale: no effect "
                 "until 8 defects [B8]). Cases closed without seller resolution are not "
                 "modelled. Window: 3 months if >= 400 transactions, else 12 months [B4]; 90 "
-                "days used (set 365 for a small seller)."
+                "days used (set 365 for a small seller). eBay's minimum counts are the "
+                "defect counts of the thresholds (>= 5 for Below Standard), so no minimum "
+                "volume is set."
             ),
         ),
         MetricSpec(

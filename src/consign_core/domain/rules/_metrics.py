@@ -277,6 +277,11 @@ class MetricSpec:
         default=None, validator=optional(_instance_of(Threshold))
     )
     """When the metric is in sanction; ``None`` if the market has no such level."""
+    minimum_volume: int | None = attrs.field(default=None, validator=optional(int_at_least(1)))
+    """The floor: the metric is evaluated only while its denominator in the window (in
+    :attr:`unit`) is at least this. Below it the status is OK, the report says it was not
+    evaluated and no number of cancels reaches a threshold, the way markets leave a new or
+    small account unrated. ``None``: always evaluated. Needs a denominator."""
     notes: str = attrs.field(default="", validator=_plain_str)
     """How the market defines it, with sources."""
 
@@ -294,6 +299,12 @@ class MetricSpec:
                 value=self.counts,
             )
         if self.denominator is Denominator.NONE:
+            if self.minimum_volume is not None:
+                msg = (
+                    f"MetricSpec.minimum_volume needs a denominator to count the volume "
+                    f"(metric {self.name!r}, denominator 'none'), got {self.minimum_volume!r}"
+                )
+                raise ValidationError(msg, field="minimum_volume", value=self.minimum_volume)
             for level in (self.warning, self.sanction):
                 for condition in () if level is None else level.conditions:
                     if condition.quantity in _RATE_QUANTITIES:
@@ -313,6 +324,14 @@ class MetricSpec:
             if weight.event is event:
                 return weight.points
         return 0
+
+    @property
+    def sums_points(self) -> bool:
+        """Whether the metric sums penalty points (a weight other than 1), as Naver's does.
+
+        Such a metric's numerator is shown as points, whatever its headline quantity.
+        """
+        return any(weight.points != 1 for weight in self.counts)
 
     @property
     def headline(self) -> MetricQuantity:

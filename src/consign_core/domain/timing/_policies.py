@@ -393,7 +393,7 @@ def make_policy(name: str, **params: Any) -> ConfirmationPolicy:
         cls = None
     if cls is None:
         msg = f"unknown policy {name!r}; choose one of: {', '.join(DEFAULT_POLICY_NAMES)}"
-        raise ConfigurationError(msg)
+        raise ConfigurationError(msg, field="policy", value=name)
     if cls is ExpectedCost and params and "weights" not in params:
         fields = {f.name for f in attrs.fields(ExpectedCostWeights)}
         weights = {k: params.pop(k) for k in list(params) if k in fields}
@@ -402,5 +402,5 @@ def make_policy(name: str, **params: Any) -> ConfirmationPolicy:
         policy: ConfirmationPolicy = cls(**params)
     except TypeError as exc:
         msg = f"bad parameters for policy {name!r}: {exc}"
-        raise ConfigurationError(msg) from exc
+        raise ConfigurationError(msg, field="params", value=dict(params)) from exc
     return policy

@@ -22,7 +22,7 @@ from consign_core.domain.model import MarketOrder
 from consign_core.domain.rules import RuleProfile
 from consign_core.domain.trust import TrustAssessment, TrustTier
 from consign_core.domain.trust._types import check_instance
-from consign_core.errors import ValidationError
+from consign_core.errors import ConsignError, PolicyError, ValidationError
 
 
 __all__ = [
@@ -224,6 +224,10 @@ def decide_safely(
        confirmed before tracking: a ``ConfirmNow`` becomes a wait (or an escalation at the end).
     4. A wait never outlasts the last safe moment before the deadline; at or after that moment an
        order that is still unconfirmed is escalated to a person, never silently left to go late.
+
+    A policy that raises, or returns something other than a :data:`Decision`, is reported as
+    a :class:`~consign_core.errors.PolicyError` naming the policy and the order (the original
+    exception chained as its cause); the workflow escalates that order and goes on.
     """
     check_instance(context, DecisionContext, "context")
     safe_until = last_safe_moment(context.order, margin)  # checks margin first
@@ -235,7 +239,7 @@ def decide_safely(
         return Escalate(
             reason=f"{trust.supplier_id} cancelled the supplier order; reroute or cancel",
         )
-    decision = policy.decide(context)
+    decision = _ask(policy, context)
     blocked = trust.tier is TrustTier.QUARANTINED or trust.stock_exceeded
     if isinstance(decision, ConfirmNow) and blocked:
         why = (
@@ -265,3 +269,45 @@ def decide_safely(
         if (until, recheck) != (decision.until, decision.recheck_at):
             decision = attrs.evolve(decision, until=until, recheck_at=recheck)
     return decision
+
+
+_DECISIONS = (ConfirmNow, WaitForInvoice, Escalate)
+
+
+def _ask(policy: ConfirmationPolicy, context: DecisionContext) -> Decision:
+    """``policy.decide(context)``, or a :class:`PolicyError` if it raises or returns junk."""
+    try:
+        decision: object = policy.decide(context)
+    except Exception as exc:
+        # A library error keeps its message (none holds secrets or buyers' details); anything
+        # else is named by its type only (chained as the cause): its text is the policy's own
+        # and may quote the context, buyer included.
+        detail = f" ({exc})" if isinstance(exc, ConsignError) else ""
+        raise _policy_error(policy, context, f"raised {type(exc).__name__}", detail) from exc
+    if not isinstance(decision, _DECISIONS):
+        raise _policy_error(
+            policy,
+            context,
+            f"returned a {type(decision).__name__}",
+            ", not a decision (ConfirmNow, WaitForInvoice or Escalate)",
+        )
+    return decision
+
+
+def _policy_error(
+    policy: object, context: DecisionContext, what: str, detail: str = ""
+) -> PolicyError:
+    """``policy 'x' raised KeyError deciding order coupang:1`` (+ ``detail``)."""
+    name = _policy_label(policy)
+    order = str(context.order.ref)
+    msg = f"policy {name!r} {what} deciding order {order}{detail}"
+    return PolicyError(msg, policy=name, order=order)
+
+
+def _policy_label(policy: object) -> str:
+    """A policy's ``name`` if it is a usable string, else its class name (for messages)."""
+    try:
+        name = policy.name  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a broken ``name`` property must not hide the report
+        name = None
+    return name if isinstance(name, str) and name else type(policy).__name__

@@ -39,7 +39,10 @@ Paths
   at each :class:`WakeUp`) the policy answers: ``ConfirmNow`` -> :class:`Acknowledge`;
   ``WaitForInvoice`` -> :class:`ScheduleWakeUp` at ``recheck_at``; ``Escalate`` ->
   :class:`EscalateOrder` (plus the delay notice when the deadline is near). An escalated order
-  waits for a person, for tracking or for a cancellation; the policy is not asked again.
+  waits for a person, for tracking or for a cancellation; the policy is not asked again. A
+  policy that raises or returns something other than a decision is a
+  :class:`~consign_core.errors.PolicyError` (naming the policy and the order): that order is
+  escalated with it as the reason, and the other orders go on.
 - **Tracking.** ``SupplierInvoiced`` -> :class:`Acknowledge` if not yet, then (after
   ``MarketAcknowledged``) :class:`UploadInvoice` (the market adapter maps the courier).
 - **Supplier cancels before confirmation** -> the next mapped alternate supplier, or the

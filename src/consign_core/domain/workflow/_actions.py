@@ -2,10 +2,11 @@
 
 Escalating to a person (with the delay notice when it is late), scheduling a wake-up and the
 deadline guard, placing the next supplier order or cancelling honestly when no source is left,
-asking the supplier to cancel, asking the policy (``ctx.decide``), shipping (acknowledge, then
-upload the invoice), answering the buyer, and the reactions several handlers share (a supplier
-cancellation that went through or was refused, a buyer's cancel or stop request). Pure
-functions of the state and the context returning a
+asking the supplier to cancel, asking the policy (``ctx.decide``; a policy that raises or
+returns junk escalates the order), shipping (acknowledge, then upload the invoice), answering
+the buyer, and the reactions several handlers share (a supplier cancellation that went
+through or was refused, a buyer's cancel or stop request). Pure functions of the state and
+the context returning a
 :class:`~consign_core.domain.workflow.StepResult`; the handlers of the other parts combine them.
 """
 
@@ -48,6 +49,7 @@ from consign_core.domain.workflow._types import (
     WorkflowContext,
     idempotency_key,
 )
+from consign_core.errors import PolicyError
 
 
 __all__ = [
@@ -272,15 +274,18 @@ def _decide(state: OrderState, ctx: WorkflowContext) -> StepResult:
         if ctx.reroute_after_confirmation
         else max(0, len(ctx.sources.get(state.order.lines[0].sku, ())) - state.candidate - 1)
     )
-    decision: Decision = ctx.decide(
-        state.order,
-        ctx.now,
-        state.supplier_id,
-        state.item_id,
-        state.supplier_state,
-        state.placed_at,
-        alternates,
-    )
+    try:
+        decision: Decision = ctx.decide(
+            state.order,
+            ctx.now,
+            state.supplier_id,
+            state.item_id,
+            state.supplier_state,
+            state.placed_at,
+            alternates,
+        )
+    except PolicyError as exc:  # the policy raised or returned junk: a person decides
+        return _escalate(state, str(exc), ctx)
     if state.stock_out_known and isinstance(decision, ConfirmNow):
         safe = last_safe_moment(state.order, ctx.safety_margin)
         why = (
