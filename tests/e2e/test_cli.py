@@ -264,7 +264,7 @@ def test_a_seed_given_twice_runs_once(capsys: pytest.CaptureFixture[str]) -> Non
         (["frobnicate"], ["invalid choice"]),
         ([], ["required"]),
         (["rates", str(SAMPLE)], ["--market"]),
-        (["rates", str(SAMPLE), "--market", "coupang", "--at", "2025-04-01"], ["UTC offset"]),
+        (["rates", str(SAMPLE), "--market", "coupang", "--at", "2025-04-01T10:00"], ["UTC offset"]),
         (["trust", str(SAMPLE), "--at", "soon"], ["ISO 8601"]),
     ],
 )

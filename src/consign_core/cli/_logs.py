@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -14,27 +15,91 @@ from consign_core.cli._simulate import _policy_table
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from consign_core.domain.calendar import BusinessCalendar
     from consign_core.domain.rules import MetricSpec
+    from consign_core.lab.backtest import OrderLog
 
 
-def _load_rows(path: str) -> Any:
-    from consign_core.lab.backtest import read_order_log
+_PROG = "consign-core"
 
-    if not Path(path).is_file():
+
+def _zone_name(zone: tzinfo) -> str:
+    """``KST (+09:00)`` or ``UTC-03:00``: a zone as a person reads it."""
+    name = zone.tzname(None) or "UTC"
+    offset = zone.utcoffset(None) or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(offset) // timedelta(minutes=1)
+    written = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return name if written in name else f"{name} ({written})"
+
+
+def _load_log(args: argparse.Namespace, err: TextIO) -> tuple[OrderLog, BusinessCalendar]:
+    """The order log of ``args.file`` and the business calendar to count it with.
+
+    Skipped rows (``--on-bad-rows skip``) are reported on ``err``, one line each, and so is
+    the zone date-only ``ship_by`` values were read in. A file with no rows is an error.
+    """
+    from consign_core.domain.calendar import DEFAULT_CALENDAR, KST, BusinessCalendar
+    from consign_core.lab.backtest import load_order_log
+
+    path: str = args.file
+    target = Path(path)
+    if target.is_dir():
+        msg = f"cannot read {path}: it is a directory, not a file"
+        raise _UsageError(msg)
+    if not target.is_file():
         msg = f"cannot read {path}: no such file"
         raise _UsageError(msg)
+    country: str = args.calendar
     try:
-        return read_order_log(path)
+        log = load_order_log(
+            path, zone=KST if country == "KR" else None, on_bad_rows=args.on_bad_rows
+        )
     except OSError as exc:
         msg = f"cannot read {path}: {exc.strerror or exc}"
         raise _UsageError(msg) from None
+    for skipped in log.skipped:
+        err.write(f"{_PROG}: skipped {skipped.describe(log.source)}\n")
+    if log.date_only_ship_by:
+        count = log.date_only_ship_by
+        err.write(
+            f"{_PROG}: note: {count:,} date-only ship_by value{'s' if count != 1 else ''} read "
+            f"as the end of that day in {_zone_name(log.zone)}\n"
+        )
+    if not log.rows:
+        if log.skipped:
+            msg = f"{path}: the order log has no rows left: all {len(log.skipped):,} were skipped"
+        else:
+            msg = f"{path}: the order log has no rows, only a header"
+        raise _UsageError(msg)
+    if country == "KR":
+        return log, DEFAULT_CALENDAR
+    return log, BusinessCalendar(country=country, utc_offset=log.zone.utcoffset(None))
+
+
+def _at(value: datetime | date | None, calendar: BusinessCalendar) -> datetime | None:
+    """``--at``: a time as given, a date alone as the end of that day in the calendar's zone."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value + timedelta(days=1), datetime.min.time(), tzinfo=calendar.zone)
+
+
+def _log_facts(doc: dict[str, Any]) -> str:
+    """``; 1 bad row skipped; business days of BR`` (empty for a clean KR log)."""
+    text = ""
+    skipped = doc.get("skipped_rows", 0)
+    if skipped:
+        text += f"; {skipped:,} bad row{'s' if skipped != 1 else ''} skipped"
+    if doc.get("calendar", "KR") != "KR":
+        text += f"; business days of {doc['calendar']}"
+    return text
 
 
 def _backtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from consign_core.domain.timing import DEFAULT_POLICY_NAMES
     from consign_core.lab.backtest import backtest, log_markets
 
-    rows = _load_rows(args.file)
+    rows, calendar = _load_log(args, err)
     policies = list(dict.fromkeys(args.policy or DEFAULT_POLICY_NAMES))
     with _Progress("backtest", _console(err), enabled=not args.quiet) as progress:
         report = backtest(
@@ -43,6 +108,7 @@ def _backtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             market=args.market,
             seed=args.seed,
             extra_buyer_cancels=not args.no_extra_buyer_cancels,
+            calendar=calendar,
             progress=progress,
         )
     if args.market is not None:
@@ -95,6 +161,7 @@ def _backtest_text(doc: dict[str, Any], console: Console) -> str:
     )
     if doc["excluded_rows"]:
         head += f"; {doc['excluded_rows']:,} rows of other markets left out"
+    head += _log_facts(doc)
     h = doc["history"]
     history = (
         f"as logged: {h['supplier_cancelled']} supplier cancels "
@@ -139,19 +206,21 @@ def _backtest_text(doc: dict[str, Any], console: Console) -> str:
         set(range(1, 8)),
         console,
     )
+    notes = "".join(f"note: {note}\n" for note in doc.get("notes", ()))
     return (
-        f"{head}\n{history}\n\n{table}\n\ntrust model, online prediction quality "
+        f"{head}\n{history}\n\n{table}\n\n{notes}{chr(10) if notes else ''}"
+        f"trust model, online prediction quality "
         f"(lower is better; baselines: global rate so far, supplier's frequency so far):\n\n"
         f"{quality}\n"
     )
 
 
-def _rates(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
+def _rates(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from consign_core.domain.rules import get_profile
     from consign_core.lab.backtest import rates_report
 
-    rows = _load_rows(args.file)
-    report = rates_report(rows, args.market, at=args.at)
+    rows, calendar = _load_log(args, err)
+    report = rates_report(rows, args.market, at=_at(args.at, calendar), calendar=calendar)
     doc = report.to_dict()
     if args.json:
         _dump(doc, out)
@@ -161,13 +230,14 @@ def _rates(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
     lines = [
         f"{profile.display_name} at {doc['at']}: {doc['status']} ({doc['rows']:,} orders"
         + (f"; {doc['excluded_rows']:,} of other markets left out" if doc["excluded_rows"] else "")
+        + _log_facts(doc)
         + ")",
         "",
     ]
     rows_out = [
         [
             m["title"],
-            m["status"],
+            m["status"] if m.get("evaluated", True) else f"{m['status']} (not evaluated)",
             _metric_value(m, specs.get(m["name"])),
             _metric_count(m, specs.get(m["name"])),
             "-" if m["cancels_to_warning"] is None else str(m["cancels_to_warning"]),
@@ -273,23 +343,20 @@ def _metric_count(m: dict[str, Any], spec: MetricSpec | None) -> str:
     return text
 
 
-def _trust(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
+def _trust(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from consign_core.lab.backtest import trust_table
 
-    rows = _load_rows(args.file)
-    if not rows:
-        msg = f"{args.file}: the order log has no rows"
-        raise _UsageError(msg)
-    views = trust_table(rows, at=args.at)
+    rows, calendar = _load_log(args, err)
+    views = trust_table(rows, at=_at(args.at, calendar), calendar=calendar)
+    doc = {
+        "schema_version": 1,
+        "command": "trust",
+        "suppliers": [v.to_dict() for v in views],
+        "skipped_rows": len(rows.skipped),
+        "calendar": calendar.country,
+    }
     if args.json:
-        _dump(
-            {
-                "schema_version": 1,
-                "command": "trust",
-                "suppliers": [v.to_dict() for v in views],
-            },
-            out,
-        )
+        _dump(doc, out)
         return 0
     table = _table(
         [
@@ -320,5 +387,8 @@ def _trust(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
         {2, 3, 4, 5, 6, 7, 8},
         _console(out),
     )
-    out.write(f"{len(views)} suppliers, riskiest first (hours are business hours)\n\n{table}\n")
+    out.write(
+        f"{len(views)} suppliers, riskiest first (hours are business hours{_log_facts(doc)})"
+        f"\n\n{table}\n"
+    )
     return 0

@@ -41,6 +41,7 @@ from consign_core.lab._log_rows import (
 )
 from consign_core.lab._order_log import (
     LoggedOutcome,
+    OrderLog,
     OrderLogRow,
 )
 from consign_core.lab._results import SCHEMA_VERSION
@@ -102,6 +103,10 @@ class RatesReport:
     """Rows of the market paid by the report's time (the orders it knows of)."""
     excluded_rows: int
     """Rows of other markets left out."""
+    skipped_rows: int = 0
+    """Bad rows the read left out (``on_bad_rows="skip"``), each reported when read."""
+    calendar: str = "KR"
+    """The country whose business days were counted (a ``holidays`` country code)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON of ``consign-core rates --json``."""
@@ -128,6 +133,9 @@ class RatesReport:
                     "next_expiry": None if m.next_expiry is None else m.next_expiry.isoformat(),
                     "cancels_to_warning": m.cancels_to_warning,
                     "cancels_to_sanction": m.cancels_to_sanction,
+                    "evaluated": m.evaluated,
+                    "minimum_volume": m.minimum_volume,
+                    "reason": m.reason,
                     "describe": m.describe(),
                 }
                 for m in report.metrics
@@ -138,6 +146,8 @@ class RatesReport:
                 "metric": self.headroom.metric,
                 "describe": self.headroom.describe(),
             },
+            "skipped_rows": self.skipped_rows,
+            "calendar": self.calendar,
         }
 
 
@@ -152,8 +162,10 @@ def rates_report(
 
     Cancellations use the logged ``cancel_fault``/``cancel_reason`` (defaults: a supplier
     cancel is a seller-fault stock-out, a buyer cancel is buyer remorse); a shipment is the
-    ``shipped_at`` time (or ``outcome_at`` of an invoiced order).
+    ``shipped_at`` time (or ``outcome_at`` of an invoiced order). ``rows`` may be an
+    :class:`~consign_core.lab.backtest.OrderLog`: its skipped rows count in ``skipped_rows``.
     """
+    skipped = len(rows.skipped) if isinstance(rows, OrderLog) else 0
     all_rows = list(rows)
     chosen, kept, excluded = _market_rows(all_rows, market)
     if not kept:
@@ -170,7 +182,12 @@ def rates_report(
         ledger.observe(event)
     paid = sum(r.paid_at <= when for r in kept)  # the orders the report knows of at ``when``
     return RatesReport(
-        report=report, headroom=ledger.headroom(when), rows=paid, excluded_rows=excluded
+        report=report,
+        headroom=ledger.headroom(when),
+        rows=paid,
+        excluded_rows=excluded,
+        skipped_rows=skipped,
+        calendar=calendar.country,
     )
 
 

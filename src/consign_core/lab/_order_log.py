@@ -1,8 +1,12 @@
 """The order-log CSV: one row per order, as the backtest, ``rates`` and ``trust`` read it.
 
 Re-exported by :mod:`consign_core.lab.backtest`; ``docs/backtest.md`` documents the format.
-A bad row stops the read with an :class:`OrderLogError` naming the line and the field; no row
-is ever skipped (blank lines are not rows).
+A bad row stops the read with an :class:`OrderLogError` naming the line and the field, unless
+the caller asks to skip bad rows (:func:`load_order_log` with ``on_bad_rows="skip"``): then
+each skipped row is kept in :attr:`OrderLog.skipped` with the same line, field and reason, so
+nothing is dropped silently. Blank lines and a spreadsheet's empty rows (``,,,,``) are not
+rows. Every text value is normalised to Unicode NFC (a name exported decomposed, as some Mac
+software writes Hangul, is the same name).
 """
 
 from __future__ import annotations
@@ -11,20 +15,21 @@ import csv
 import enum
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, Literal
 
 import attrs
 
 from consign_core.domain._validators import (
     aware_datetime,
     fail,
-    int_at_least,
     non_empty_str,
     optional,
 )
+from consign_core.domain.calendar import KST
 from consign_core.domain.model import CancelFault, CancelReason
 from consign_core.domain.rules import get_profile
 from consign_core.errors import ConfigurationError, SerializationError, ValidationError
@@ -32,12 +37,19 @@ from consign_core.errors import ConfigurationError, SerializationError, Validati
 
 __all__ = [
     "COLUMNS",
+    "MAX_QUANTITY",
+    "MAX_UNIT_PRICE",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
+    "BadRows",
     "LoggedOutcome",
+    "OrderLog",
     "OrderLogError",
     "OrderLogRow",
+    "SkippedRow",
     "format_order_log",
+    "load_order_log",
+    "load_order_log_text",
     "parse_order_log",
     "read_order_log",
     "write_order_log",
@@ -68,6 +80,15 @@ OPTIONAL_COLUMNS: Final = (
 COLUMNS: Final = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 """Every column, in the order :func:`format_order_log` writes them."""
 
+MAX_QUANTITY: Final = 10_000
+"""The most units one order line may have: a consignment order of more is a typo."""
+
+MAX_UNIT_PRICE: Final = 10_000_000_000
+"""The highest unit price (10 billion, in the log's currency): above it, a typo or an id."""
+
+BadRows = Literal["error", "skip"]
+"""What a bad row does: ``"error"`` stops the read, ``"skip"`` reports and leaves it out."""
+
 
 class LoggedOutcome(enum.Enum):
     """How a logged order ended (the ``outcome`` column)."""
@@ -84,7 +105,7 @@ class LoggedOutcome(enum.Enum):
 
 _CANCELLED: Final = frozenset({LoggedOutcome.SUPPLIER_CANCELLED, LoggedOutcome.BUYER_CANCELLED})
 
-_KST: Final = timezone(timedelta(hours=9))
+_KST: Final = KST
 _FIRST_DAY: Final = date(1949, 1, 1)
 _LAST_DAY: Final = date(2099, 12, 31)
 # The business calendar's supported days (KST), as aware bounds: [_EARLIEST, _AFTER_LAST).
@@ -93,17 +114,51 @@ _AFTER_LAST: Final = datetime(_LAST_DAY.year + 1, 1, 1, tzinfo=_KST)
 _RANGE: Final = f"within {_FIRST_DAY.isoformat()}..{_LAST_DAY.isoformat()} (KST)"
 
 
+def _where(source: str, line: int, field: str | None) -> str:
+    return f"{source} line {line}" + (f", field '{field}'" if field else "")
+
+
 class OrderLogError(SerializationError):
     """An order-log CSV could not be read: ``line`` (1 = the header) and ``field`` say where."""
 
     def __init__(self, source: str, line: int, field: str | None, problem: str) -> None:
         """Build the one-line message ``"<source> line <n>, field '<f>': <problem>"``."""
-        where = f"{source} line {line}" + (f", field {field!r}" if field else "")
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{_where(source, line, field)}: {problem}")
         self.source = source
         self.line = line
         self.field = field
         self.problem = problem
+
+
+def _shown(value: object) -> str:
+    """A value as a person writes it in the CSV: ISO times, enum values, the text itself."""
+    if value is None:
+        return "empty"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, str):
+        return f"'{_short(value)}'"
+    return _short(str(value))
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """``text``, cut to ``limit`` characters (a 400-digit value is not repeated in full)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _nfc(value: object) -> object:
+    """Text in Unicode NFC (composed) form; anything else unchanged (the validator rejects it)."""
+    if isinstance(value, str) and not value.isascii():
+        return unicodedata.normalize("NFC", value)
+    return value
+
+
+def _optional_nfc(value: object) -> object:
+    return None if value is None else _nfc(value)
 
 
 def _in_range(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -127,7 +182,7 @@ def _outcome_at(instance: OrderLogRow, attribute: attrs.Attribute[Any], value: A
             fail(instance, attribute, value, "empty when outcome is 'open'")
         return
     if value is None:
-        fail(instance, attribute, value, f"a time when outcome is {instance.outcome.value!r}")
+        fail(instance, attribute, value, f"a time when outcome is '{instance.outcome.value}'")
     _after_paid(instance, attribute, value)
 
 
@@ -145,16 +200,40 @@ def _enum(cls: type[enum.Enum]) -> Any:
     return check
 
 
+def _int_within(minimum: int, maximum: int) -> Any:
+    """Require an ``int`` (not a ``bool``) in ``minimum..maximum``."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            fail(instance, attribute, value, f"an integer >= {minimum}")
+        elif value > maximum:
+            if value.bit_length() > 64:  # never a repr of a huge number (or its cost)
+                digits = int(value.bit_length() * 0.30103) + 1
+                owner = type(instance).__name__
+                msg = (
+                    f"{owner}.{attribute.name} must be an integer <= {maximum:,}, "
+                    f"got a number of about {digits:,} digits"
+                )
+                raise ValidationError(msg, field=attribute.name, value=None)
+            fail(instance, attribute, value, f"an integer <= {maximum:,}")
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
 class OrderLogRow:
-    """One order of an order log (see ``docs/backtest.md`` for each column's meaning)."""
+    """One order of an order log (see ``docs/backtest.md`` for each column's meaning).
 
-    order_id: str = attrs.field(validator=non_empty_str)
+    Text values are normalised to Unicode NFC, so one name is one supplier however it was
+    typed or exported.
+    """
+
+    order_id: str = attrs.field(converter=_nfc, validator=non_empty_str)
     """The market's order id (unique in a log)."""
-    supplier_id: str = attrs.field(validator=non_empty_str)
+    supplier_id: str = attrs.field(converter=_nfc, validator=non_empty_str)
     """The supplier the order was placed with."""
-    quantity: int = attrs.field(validator=int_at_least(1))
-    """Units ordered."""
+    quantity: int = attrs.field(validator=_int_within(1, MAX_QUANTITY))
+    """Units ordered (1..:data:`MAX_QUANTITY`)."""
     paid_at: datetime = attrs.field(validator=_in_range)
     """When the buyer paid (the supplier order is taken as placed then)."""
     ship_by: datetime = attrs.field(validator=_after_paid)
@@ -163,12 +242,19 @@ class OrderLogRow:
     """How the order ended."""
     outcome_at: datetime | None = attrs.field(validator=_outcome_at)
     """When it ended (empty for ``open``)."""
-    market: str | None = attrs.field(default=None, validator=optional(non_empty_str))
+    market: str | None = attrs.field(
+        default=None, converter=_optional_nfc, validator=optional(non_empty_str)
+    )
     """The market, e.g. ``coupang`` (empty: the one chosen on the command line)."""
-    sku: str | None = attrs.field(default=None, validator=optional(non_empty_str))
+    sku: str | None = attrs.field(
+        default=None, converter=_optional_nfc, validator=optional(non_empty_str)
+    )
     """The seller's SKU (the supplier item, for stock and quantity habits)."""
-    unit_price: int | None = attrs.field(default=None, validator=optional(int_at_least(0)))
-    """Price per unit in KRW (lost sales are priced with it; empty counts as 0)."""
+    unit_price: int | None = attrs.field(
+        default=None, validator=optional(_int_within(0, MAX_UNIT_PRICE))
+    )
+    """Price per unit in KRW, 0..:data:`MAX_UNIT_PRICE` (lost sales are priced with it; empty
+    counts as 0)."""
     confirmed_at: datetime | None = attrs.field(default=None, validator=_after_paid)
     """When the seller actually confirmed the order (발주확인), for historical logs."""
     shipped_at: datetime | None = attrs.field(default=None, validator=_after_paid)
@@ -194,27 +280,111 @@ class OrderLogRow:
         return str(value)
 
 
+@attrs.frozen(kw_only=True)
+class SkippedRow:
+    """A row left out of an order log read with ``on_bad_rows="skip"``, and why."""
+
+    line: int
+    """The line of the file (1 = the header)."""
+    field: str | None
+    """The column at fault, as the header names it (``None``: the row as a whole)."""
+    problem: str
+    """The reason, as the error of ``on_bad_rows="error"`` says it."""
+
+    def describe(self, source: str) -> str:
+        """``"<source> line <n>, field '<f>': <problem>"``, as :class:`OrderLogError` says it."""
+        return f"{_where(source, self.line, self.field)}: {self.problem}"
+
+
+def _row_tuple(value: Iterable[OrderLogRow]) -> tuple[OrderLogRow, ...]:
+    return tuple(value)
+
+
+def _skipped_tuple(value: Iterable[SkippedRow]) -> tuple[SkippedRow, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class OrderLog:
+    """An order log as read: its rows, the rows skipped (with why) and the zone it used.
+
+    Iterating it gives the rows, so it can be passed wherever rows are expected; the backtest
+    and the rates report then count :attr:`skipped` in their ``skipped_rows``.
+    """
+
+    source: str
+    """The file name (or the ``source`` given for text)."""
+    rows: tuple[OrderLogRow, ...] = attrs.field(converter=_row_tuple)
+    """The good rows, in file order."""
+    skipped: tuple[SkippedRow, ...] = attrs.field(default=(), converter=_skipped_tuple)
+    """The bad rows left out (only with ``on_bad_rows="skip"``), in file order."""
+    zone: tzinfo = KST
+    """The zone a date-only ``ship_by`` ends its day in (KST unless the reader was told or
+    found another)."""
+    date_only_ship_by: int = 0
+    """How many rows gave ``ship_by`` as a date alone (read as the end of that day in
+    :attr:`zone`)."""
+
+    def __iter__(self) -> Iterator[OrderLogRow]:
+        """The rows."""
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        """The number of rows (skipped rows not included)."""
+        return len(self.rows)
+
+
 # --------------------------------------------------------------------------------------
 # parsing
 # --------------------------------------------------------------------------------------
 
 
-def _time(text: str) -> datetime:
+@attrs.frozen
+class _Day:
+    """A date written alone (no time), for the columns where that has a meaning."""
+
+    day: date
+
+
+def _time(text: str, zone: tzinfo | None) -> datetime:
     value = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        msg = f"{text!r} is not an ISO 8601 time; write e.g. 2025-09-29T10:00:00+09:00"
+        msg = f"'{_short(text)}' is not an ISO 8601 time; write e.g. 2025-09-29T10:00:00+09:00"
         raise ValueError(msg) from None
     if parsed.utcoffset() is None:
-        # the same wall time in KST, written the canonical way (a date alone gets 00:00)
-        hint = parsed.replace(tzinfo=_KST).isoformat()
-        msg = f"{text!r} has no UTC offset; write e.g. {hint}"
+        # the same wall time in the log's zone, written the canonical way
+        hint = parsed.replace(tzinfo=zone or _KST).isoformat()
+        msg = f"'{text}' has no UTC offset; write e.g. {hint}"
         raise ValueError(msg)
     if not _EARLIEST <= parsed < _AFTER_LAST:
-        msg = f"{text!r} is outside the supported dates; write a time {_RANGE}"
+        msg = f"'{_short(text)}' is outside the supported dates; write a time {_RANGE}"
         raise ValueError(msg)
     return parsed
+
+
+_DATE_ONLY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _deadline(text: str, zone: tzinfo | None) -> datetime | _Day:
+    """A ship-by time, or a date alone (the end of that day, resolved with the row's zone)."""
+    if _DATE_ONLY.fullmatch(text) is not None:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            msg = f"'{text}' is not a date; write e.g. 2025-09-29 or 2025-09-29T18:00:00+09:00"
+            raise ValueError(msg) from None
+        if not _FIRST_DAY <= day <= _LAST_DAY:
+            msg = f"'{text}' is outside the supported dates; write a day {_RANGE}"
+            raise ValueError(msg)
+        return _Day(day)
+    return _time(text, zone)
+
+
+def _end_of_day(day: date, zone: tzinfo) -> datetime:
+    """The end of ``day`` (24:00) in ``zone``: 00:00 of the next day, the calendar's form."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
 
 
 _MARKETS: Final = "coupang, naver (or smartstore), amazon, ebay"
@@ -222,61 +392,87 @@ _MARKETS: Final = "coupang, naver (or smartstore), amazon, ebay"
 _WHOLE: Final = re.compile(r"-?[0-9]+")
 
 
-def _int(text: str) -> int:
-    # ASCII digits only: int() would also take "+3", "1_0" and full-width digits
-    if _WHOLE.fullmatch(text) is None:
-        msg = f"{text!r} is not a whole number (digits 0-9 only)"
-        raise ValueError(msg)
-    return int(text)
+def _bounded(maximum: int, unit: str) -> Any:
+    """A parser of a whole number ``<= maximum`` that never converts a huge digit string."""
+    digits = len(str(maximum))
+
+    def parse(text: str, _zone: tzinfo | None) -> int:
+        # ASCII digits only: int() would also take "+3", "1_0" and full-width digits
+        if _WHOLE.fullmatch(text) is None:
+            msg = f"'{_short(text)}' is not a whole number (digits 0-9 only)"
+            raise ValueError(msg)
+        if len(text.lstrip("-").lstrip("0")) > digits or int(text) > maximum:
+            msg = f"{_short(text)} is more than the maximum of {maximum:,} {unit}"
+            raise ValueError(msg)
+        return int(text)
+
+    return parse
 
 
-def _market(text: str) -> str:
+def _text(text: str, _zone: tzinfo | None) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _market(text: str, _zone: tzinfo | None) -> str:
     try:
         return get_profile(text).market  # aliases (smartstore -> naver) become one name
     except ConfigurationError:
-        msg = f"{text!r} is not a known market; write one of {_MARKETS}"
+        msg = f"'{_short(text)}' is not a known market; write one of {_MARKETS}"
         raise ValueError(msg) from None
 
 
 def _choice(cls: type[enum.Enum]) -> Any:
-    def parse(text: str) -> Any:
+    def parse(text: str, _zone: tzinfo | None) -> Any:
         try:
             return cls(text.strip().lower())
         except ValueError:
             allowed = ", ".join(m.value for m in cls)
-            msg = f"{text!r} is not one of {allowed}"
+            msg = f"'{_short(text)}' is not one of {allowed}"
             raise ValueError(msg) from None
 
     return parse
 
 
 _PARSERS: Final[dict[str, Any]] = {
-    "order_id": str,
-    "supplier_id": str,
-    "quantity": _int,
+    "order_id": _text,
+    "supplier_id": _text,
+    "quantity": _bounded(MAX_QUANTITY, "units a line"),
     "paid_at": _time,
-    "ship_by": _time,
+    "ship_by": _deadline,
     "outcome": _choice(LoggedOutcome),
     "outcome_at": _time,
     "market": _market,
-    "sku": str,
-    "unit_price": _int,
+    "sku": _text,
+    "unit_price": _bounded(MAX_UNIT_PRICE, "a unit"),
     "confirmed_at": _time,
     "shipped_at": _time,
     "cancel_fault": _choice(CancelFault),
     "cancel_reason": _choice(CancelReason),
 }
 
+_SEPARATORS: Final = ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "vertical bars (|)"))
+
 
 def _header(row: list[str], source: str) -> list[str]:
-    names = [name.strip() for name in row]
+    names = [unicodedata.normalize("NFC", name.strip()) for name in row]
     if names:
         names[0] = names[0].removeprefix("\ufeff").strip()  # a byte-order mark, however read
+    if len(names) == 1:
+        for separator, said in _SEPARATORS:
+            if separator in names[0] and {n.strip() for n in names[0].split(separator)} & set(
+                REQUIRED_COLUMNS
+            ):
+                problem = (
+                    f"the file is separated by {said}, not commas; the order log is "
+                    "comma-separated CSV (export it again as CSV with commas)"
+                )
+                raise OrderLogError(source, 1, None, problem)
     seen: set[str] = set()
     for name in names:
         if name not in _PARSERS:
             allowed = ", ".join(COLUMNS)
-            raise OrderLogError(source, 1, name, f"unknown column; the columns are: {allowed}")
+            problem = f"unknown column; the columns are: {allowed}"
+            raise OrderLogError(source, 1, _short(name), problem)
         if name in seen:
             raise OrderLogError(source, 1, name, "the column appears twice")
         seen.add(name)
@@ -301,72 +497,131 @@ def _records(reader: Any, source: str) -> Iterator[list[str]]:
         yield record
 
 
-def _rows(lines: Iterable[str], source: str) -> Iterator[OrderLogRow]:
-    reader = csv.reader(lines)
-    header: list[str] | None = None
-    seen_ids: dict[str, int] = {}
-    for record in _records(reader, source):
-        line = reader.line_num
-        if header is None:
+# paid_at first: a date-only ship_by ends its day in the zone of the log's first paid_at
+_ORDER: Final = {name: i for i, name in enumerate(("paid_at", *COLUMNS))}
+
+
+class _Reader:
+    """One read of an order log: the header, the rows, the skipped rows, the zone."""
+
+    def __init__(self, source: str, zone: tzinfo | None, on_bad_rows: BadRows) -> None:
+        if on_bad_rows not in ("error", "skip"):
+            msg = f"on_bad_rows must be 'error' or 'skip', got {on_bad_rows!r}"
+            raise ConfigurationError(msg)
+        self.source = source
+        self.zone = zone
+        self.skip = on_bad_rows == "skip"
+        self.rows: list[OrderLogRow] = []
+        self.skipped: list[SkippedRow] = []
+        self.date_only = 0
+        self._seen_ids: dict[str, int] = {}
+
+    def read(self, lines: Iterable[str]) -> OrderLog:
+        reader = csv.reader(lines)
+        header: list[str] | None = None
+        fields: list[tuple[int, str]] = []
+        for record in _records(reader, self.source):
             if not record or all(not cell.strip() for cell in record):
+                continue  # a blank line, or a spreadsheet's empty row, is not a row
+            if header is None:
+                header = _header(record, self.source)
+                fields = sorted(enumerate(header), key=lambda item: _ORDER[item[1]])
                 continue
-            header = _header(record, source)
-            continue
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # a blank line is not a row
+            line = reader.line_num
+            try:
+                self.rows.append(self._row(header, fields, record, line))
+            except OrderLogError as exc:
+                if not self.skip:
+                    raise
+                self.skipped.append(SkippedRow(line=exc.line, field=exc.field, problem=exc.problem))
+        if header is None:
+            raise OrderLogError(self.source, 1, None, "the file is empty; expected a header line")
+        return OrderLog(
+            source=self.source,
+            rows=self.rows,
+            skipped=self.skipped,
+            zone=self.zone or _KST,
+            date_only_ship_by=self.date_only,
+        )
+
+    def _row(
+        self, header: list[str], fields: list[tuple[int, str]], record: list[str], line: int
+    ) -> OrderLogRow:
+        source = self.source
         if len(record) != len(header):
             problem = f"expected {len(header)} fields ({', '.join(header)}), got {len(record)}"
             raise OrderLogError(source, line, None, problem)
         values: dict[str, Any] = {}
-        for name, raw in zip(header, record, strict=True):
-            text = raw.strip()
+        zone = self.zone
+        for index, name in fields:
+            text = record[index].strip()
             if not text:
                 if name in REQUIRED_COLUMNS and name != "outcome_at":
                     raise OrderLogError(source, line, name, "empty; this column is required")
                 values[name] = None
                 continue
             try:
-                values[name] = _PARSERS[name](text)
+                values[name] = _PARSERS[name](text, zone)
             except ValueError as exc:
                 raise OrderLogError(source, line, name, str(exc)) from None
+            if name == "paid_at" and zone is None:
+                zone = values[name].tzinfo
+        ship_by = values["ship_by"]
+        if isinstance(ship_by, _Day):
+            values["ship_by"] = _end_of_day(ship_by.day, zone or _KST)
         try:
             row = OrderLogRow(**values)
         except ValidationError as exc:
             raise OrderLogError(source, line, exc.field, _problem(exc)) from None
-        first = seen_ids.get(row.order_id)
+        first = self._seen_ids.get(row.order_id)
         if first is not None:
-            raise OrderLogError(
-                source, line, "order_id", f"{row.order_id!r} already appears on line {first}"
-            )
-        seen_ids[row.order_id] = line
-        yield row
-    if header is None:
-        raise OrderLogError(source, 1, None, "the file is empty; expected a header line")
+            problem = f"'{_short(row.order_id)}' already appears on line {first}"
+            raise OrderLogError(source, line, "order_id", problem)
+        self._seen_ids[row.order_id] = line
+        if self.zone is None:
+            self.zone = zone  # the log's zone: its first good row's paid_at
+        self.date_only += isinstance(ship_by, _Day)
+        return row
 
 
 def _problem(exc: ValidationError) -> str:
+    """A row validator's message without the class name, the value as written in the CSV."""
     text = str(exc)
     prefix = f"OrderLogRow.{exc.field} must be "
-    if text.startswith(prefix):
-        return "must be " + text[len(prefix) :]
-    return text
+    if not text.startswith(prefix):
+        return text
+    expected = text[len(prefix) :].rsplit(", got ", 1)[0]
+    return f"must be {expected}, got {_shown(exc.value)}"
 
 
-def parse_order_log(text: str, *, source: str = "<text>") -> list[OrderLogRow]:
-    """Parse order-log CSV text; :class:`OrderLogError` (line, field) on the first bad row."""
-    return list(_rows(io.StringIO(text.removeprefix("\ufeff"), newline=""), source))
+def load_order_log_text(
+    text: str,
+    *,
+    source: str = "<text>",
+    zone: tzinfo | None = KST,
+    on_bad_rows: BadRows = "error",
+) -> OrderLog:
+    """Read order-log CSV text into an :class:`OrderLog` (see :func:`load_order_log`)."""
+    lines = io.StringIO(text.removeprefix("\ufeff"), newline="")
+    return _Reader(source, zone, on_bad_rows).read(lines)
 
 
-def read_order_log(path: str | Path) -> list[OrderLogRow]:
-    """Read an order-log CSV file (UTF-8, an optional BOM); errors name the file and line.
+def load_order_log(
+    path: str | Path, *, zone: tzinfo | None = KST, on_bad_rows: BadRows = "error"
+) -> OrderLog:
+    """Read an order-log CSV file (UTF-8, an optional BOM) into an :class:`OrderLog`.
 
-    Raises :class:`OrderLogError` for bad content and :class:`OSError` if the file cannot be
+    ``on_bad_rows="error"`` (the default) raises :class:`OrderLogError` (file, line, field) on
+    the first bad row; ``"skip"`` leaves bad rows out and lists them in
+    :attr:`OrderLog.skipped`. A bad header, a file that is not UTF-8 or not CSV is an error
+    either way. ``zone`` is where a date-only ``ship_by`` ends its day (default KST; ``None``:
+    the zone of the log's first ``paid_at``). Raises :class:`OSError` if the file cannot be
     read.
     """
     p = Path(path)
     with p.open(encoding="utf-8-sig", newline="") as handle:
         try:
-            return list(_rows(handle, str(path)))
+            return _Reader(str(path), zone, on_bad_rows).read(handle)
         except UnicodeDecodeError as exc:
             reason = exc.reason
     line = _first_non_utf8_line(p)
@@ -375,6 +630,22 @@ def read_order_log(path: str | Path) -> list[OrderLogRow]:
         "Korean Excel) must be converted to UTF-8 first, e.g. 'iconv -f cp949 -t utf-8'"
     )
     raise OrderLogError(str(path), line, None, problem)
+
+
+def parse_order_log(
+    text: str, *, source: str = "<text>", zone: tzinfo | None = KST
+) -> list[OrderLogRow]:
+    """Parse order-log CSV text; :class:`OrderLogError` (line, field) on the first bad row."""
+    return list(load_order_log_text(text, source=source, zone=zone).rows)
+
+
+def read_order_log(path: str | Path, *, zone: tzinfo | None = KST) -> list[OrderLogRow]:
+    """Read an order-log CSV file (UTF-8, an optional BOM); errors name the file and line.
+
+    Raises :class:`OrderLogError` for bad content and :class:`OSError` if the file cannot be
+    read. :func:`load_order_log` can skip bad rows instead.
+    """
+    return list(load_order_log(path, zone=zone).rows)
 
 
 def _first_non_utf8_line(path: Path) -> int:

@@ -4,7 +4,9 @@ Input: an order-log CSV (:func:`read_order_log`), one row per order with
 ``order_id,supplier_id,quantity,paid_at,ship_by,outcome,outcome_at`` and optional ``market``,
 ``sku``, ``unit_price``, ``confirmed_at``, ``shipped_at``, ``cancel_fault``, ``cancel_reason``
 (``docs/backtest.md``). A bad row stops the read with :class:`OrderLogError` naming the line
-and the field; no row is silently dropped.
+and the field; :func:`load_order_log` with ``on_bad_rows="skip"`` leaves bad rows out instead,
+each kept with its line, field and reason (an :class:`OrderLog` passed as the rows is counted
+in ``skipped_rows``); no row is silently dropped.
 
 - :func:`backtest` replays the log through the same engine as the simulator (the real
   workflow, policy, trust model and ledger), strictly online: the trust model learns each
@@ -59,12 +61,19 @@ from consign_core.lab._log_rows import (
 )
 from consign_core.lab._order_log import (
     COLUMNS,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
+    BadRows,
     LoggedOutcome,
+    OrderLog,
     OrderLogError,
     OrderLogRow,
+    SkippedRow,
     format_order_log,
+    load_order_log,
+    load_order_log_text,
     parse_order_log,
     read_order_log,
     write_order_log,
@@ -88,18 +97,25 @@ from consign_core.lab._world import (
 
 __all__ = [
     "COLUMNS",
+    "MAX_QUANTITY",
+    "MAX_UNIT_PRICE",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "BacktestReport",
+    "BadRows",
     "LoggedOutcome",
+    "OrderLog",
     "OrderLogError",
     "OrderLogRow",
     "PredictionQuality",
     "QuestionScores",
     "RatesReport",
+    "SkippedRow",
     "SupplierView",
     "backtest",
     "format_order_log",
+    "load_order_log",
+    "load_order_log_text",
     "log_markets",
     "parse_order_log",
     "prediction_quality",
@@ -186,6 +202,10 @@ def _plain_dict(value: Mapping[str, Any]) -> dict[str, Any]:
     return dict(value)
 
 
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class BacktestReport:
     """Per policy the simulator's metrics on the log, plus the trust model's prediction quality."""
@@ -206,6 +226,12 @@ class BacktestReport:
     """The trust model's online prediction quality on the log."""
     history: Mapping[str, Any] = attrs.field(converter=_plain_dict)
     """What the log itself says: cancels by kind, late shipments, hours to confirm."""
+    skipped_rows: int = 0
+    """Bad rows the read left out (``on_bad_rows="skip"``), each reported when read."""
+    calendar: str = "KR"
+    """The country whose business days were counted (a ``holidays`` country code)."""
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    """What the reader must know to read the figures (e.g. no alternate suppliers)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON of ``consign-core backtest --json`` (``docs/backtest.md``)."""
@@ -220,7 +246,22 @@ class BacktestReport:
             "history": dict(self.history),
             "policies": [r.to_dict() for r in self.results],
             "prediction_quality": self.prediction.to_dict(),
+            "skipped_rows": self.skipped_rows,
+            "calendar": self.calendar,
+            "notes": list(self.notes),
         }
+
+
+def _no_alternates_note(profile: RuleProfile) -> str | None:
+    """Why waiting cannot help when the log holds no alternate supplier (and the market counts
+    a stock-out whoever cancels it), so ``expected-cost`` confirms at once."""
+    if not profile.stock_out_counts_any_fault:
+        return None
+    return (
+        f"the log has no alternate suppliers, so a stock-out cannot be rerouted; "
+        f"{profile.display_name} counts a stock-out cancel whoever cancels, so waiting cannot "
+        "avoid it and expected-cost confirms at once"
+    )
 
 
 def _history(rows: Sequence[OrderLogRow]) -> dict[str, Any]:
@@ -273,8 +314,9 @@ def backtest(
     ``market`` picks the rule profile (default: the log's only market, else coupang); rows of
     other markets are left out and counted in ``excluded_rows``. ``params`` maps a policy
     name to its parameters. ``progress(done, total)`` counts replayed orders over all
-    policies.
+    policies. ``rows`` may be an :class:`OrderLog`: its skipped rows count in ``skipped_rows``.
     """
+    skipped = len(rows.skipped) if isinstance(rows, OrderLog) else 0
     all_rows = list(rows)
     if not all_rows:
         msg = "the order log has no rows"
@@ -331,6 +373,9 @@ def backtest(
         results=results,
         prediction=prediction_quality(items, trust_config=trust_config, calendar=calendar),
         history=_history(items),
+        skipped_rows=skipped,
+        calendar=calendar.country,
+        notes=[note for note in (_no_alternates_note(profile),) if note is not None],
     )
 
 

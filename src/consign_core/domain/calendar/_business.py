@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Final
 
 import attrs
@@ -22,19 +22,19 @@ from consign_core.domain.calendar._kst import (
     _MIN_YEAR,
     _US_PER_HOUR,
     _US_PER_SECOND,
+    KST,
     _check_ordinal,
     _check_plain_date,
     _is_int,
     _is_real,
-    kst_date,
     require_aware,
-    to_kst,
 )
 from consign_core.domain.calendar._moratoria import Moratorium, PenaltyKind, _kind_argument
 from consign_core.domain.calendar._tables import (
-    _kr_holiday_dates,
-    _kr_public_holidays,
+    _holiday_dates,
+    _public_holidays,
     _Span,
+    _supported_countries,
     _Tables,
 )
 from consign_core.errors import ConfigurationError, ValidationError
@@ -97,6 +97,36 @@ def _validate_moratoria(
             raise ConfigurationError(msg)
 
 
+def _to_country(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _validate_country(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or value not in _supported_countries():
+        msg = (
+            f"country must be a country code of the holidays package (KR, BR, US, JP ...), "
+            f"got {value!r}"
+        )
+        raise ConfigurationError(msg)
+
+
+_MAX_OFFSET: Final = timedelta(hours=14)
+
+
+def _validate_offset(_instance: object, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if (
+        not isinstance(value, timedelta)
+        or not -_MAX_OFFSET <= value <= _MAX_OFFSET
+        or value % timedelta(minutes=1)
+    ):
+        msg = (
+            f"utc_offset must be None or a whole-minute timedelta within +-14 hours, got {value!r}"
+        )
+        raise ConfigurationError(msg)
+
+
 def _validate_hour(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not _is_int(value) or not 0 <= value <= 24:
         msg = f"{attribute.name} must be an int in 0..24, got {value!r}"
@@ -123,6 +153,10 @@ class BusinessCalendar:
         work_start_hour: Start of the daily business-hours window in KST (0..23).
         work_end_hour: End of the window, exclusive (1..24, > ``work_start_hour``). Only
             :meth:`business_hours_between` and :meth:`add_business_hours` use the window.
+        country: Whose public holidays count: a country code of the ``holidays`` package
+            (default ``"KR"``; e.g. ``"BR"`` for a Brazilian log).
+        utc_offset: The fixed UTC offset whose days are counted (``None``: KST for ``"KR"``;
+            another country needs it, e.g. ``timedelta(hours=-3)`` for Brasília time).
 
     Lists and sets are converted to frozensets and tuples, so instances are immutable,
     hashable and safe to share. Lookup tables are built lazily per year and cached on the
@@ -143,7 +177,11 @@ class BusinessCalendar:
     )
     work_start_hour: int = attrs.field(default=0, validator=_validate_hour)
     work_end_hour: int = attrs.field(default=24, validator=_validate_hour)
+    country: str = attrs.field(default="KR", converter=_to_country, validator=_validate_country)
+    utc_offset: timedelta | None = attrs.field(default=None, validator=_validate_offset)
     _tables: _Tables = attrs.field(init=False, factory=_Tables, eq=False, repr=False, hash=False)
+    _zone: tzinfo = attrs.field(init=False, default=KST, eq=False, repr=False, hash=False)
+    _epoch: datetime = attrs.field(init=False, default=_EPOCH, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         """Check the cross-field rules (hours window, disjoint closed/open days)."""
@@ -161,6 +199,21 @@ class BusinessCalendar:
             days = ", ".join(day.isoformat() for day in sorted(overlap))
             msg = f"extra_closed_days and extra_open_days must not overlap, got {days} in both"
             raise ConfigurationError(msg)
+        if self.country != "KR" or self.utc_offset not in (None, KST.utcoffset(None)):
+            if self.utc_offset is None:
+                msg = (
+                    f"a {self.country} calendar needs utc_offset, the zone its days are counted "
+                    "in (e.g. timedelta(hours=-3) for Brasilia time)"
+                )
+                raise ConfigurationError(msg)
+            zone = timezone(self.utc_offset)
+            object.__setattr__(self, "_zone", zone)
+            object.__setattr__(self, "_epoch", datetime(_MIN_YEAR, 1, 1, tzinfo=zone))
+
+    @property
+    def zone(self) -> tzinfo:
+        """The zone whose days the calendar counts (:data:`KST` for the Korean default)."""
+        return self._zone
 
     # ---------------------------------------------------------------- lazy tables
 
@@ -173,7 +226,7 @@ class BusinessCalendar:
         n_days = date(year, 12, 31).toordinal() - first_ord + 1
         week = bytes(0 if (first.weekday() + i) % 7 in self.weekend else 1 for i in range(7))
         buf = bytearray((week * (n_days // 7 + 1))[:n_days])
-        for day in _kr_holiday_dates(year):
+        for day in _holiday_dates(self.country, year):
             buf[day.toordinal() - first_ord] = 0
         for day in self.extra_closed_days:
             if day.year == year:
@@ -225,7 +278,7 @@ class BusinessCalendar:
         """
         _check_plain_date(day, "day")
         _check_ordinal(day.toordinal(), "day", day)
-        return day in _kr_holiday_dates(day.year)
+        return day in _holiday_dates(self.country, day.year)
 
     def holiday_name(self, day: date) -> str | None:
         """The Korean name of the public holiday on ``day`` (e.g. ``"추석"``), else ``None``.
@@ -234,7 +287,7 @@ class BusinessCalendar:
         """
         _check_plain_date(day, "day")
         _check_ordinal(day.toordinal(), "day", day)
-        return _kr_public_holidays(day.year).get(day)
+        return _public_holidays(self.country, day.year).get(day)
 
     # ---------------------------------------------------------------- business days
 
@@ -337,7 +390,7 @@ class BusinessCalendar:
         Example: paid Monday 2025-09-29 10:00 KST with ``business_days=3`` gives
         2025-10-03 00:00 KST (Thursday 2025-10-02 24:00).
         """
-        local = to_kst(paid_at, "paid_at")
+        local = self._local(paid_at, "paid_at")
         if not _is_int(business_days) or business_days < 0:
             msg = f"business_days must be an int >= 0, got {business_days!r}"
             raise ValidationError(msg, field="business_days", value=business_days)
@@ -352,7 +405,11 @@ class BusinessCalendar:
         else:
             day0 = self.next_business_day(paid_day)
         deadline_day = self.add_business_days(day0, business_days)
-        return _EPOCH + timedelta(days=deadline_day.toordinal() + 1 - _MIN_ORD)
+        return self._epoch + timedelta(days=deadline_day.toordinal() + 1 - _MIN_ORD)
+
+    def _local(self, value: datetime, argument: str) -> datetime:
+        """``value`` (checked aware) in the calendar's zone."""
+        return require_aware(value, argument).astimezone(self._zone)
 
     # ---------------------------------------------------------------- business hours
 
@@ -369,13 +426,14 @@ class BusinessCalendar:
         Whole days come from the prefix sums and the partial first/last days from
         arithmetic, so a call costs a few microseconds.
         """
+        epoch = self._epoch
         try:
-            ds = start - _EPOCH
+            ds = start - epoch
         except TypeError:
             require_aware(start, "start")
             raise
         try:
-            de = end - _EPOCH
+            de = end - epoch
         except TypeError:
             require_aware(end, "end")
             raise
@@ -415,7 +473,7 @@ class BusinessCalendar:
         that ends exactly at a closing time returns that closing time (e.g. 18:00), not the
         next opening. ``hours == 0`` returns ``start`` (converted to KST).
         """
-        local = to_kst(start, "start")
+        local = self._local(start, "start")
         if not _is_real(hours) or not math.isfinite(hours) or hours < 0:
             msg = f"hours must be a finite number >= 0, got {hours!r}"
             raise ValidationError(msg, field="hours", value=hours)
@@ -423,7 +481,7 @@ class BusinessCalendar:
         if amount == 0:
             return local
         ws, width = self._window_us()
-        delta = local - _EPOCH
+        delta = local - self._epoch
         day = delta.days
         _check_ordinal(day + _MIN_ORD, "start", start)
         span = self._tables.span
@@ -451,7 +509,7 @@ class BusinessCalendar:
                 span.lo_year, min(_MAX_YEAR, span.hi_year + 1 + amount // (200 * width))
             )
         idx = bisect_left(span.prefix, rank) - 1
-        return _EPOCH + timedelta(days=span.base_day + idx, microseconds=offset)
+        return self._epoch + timedelta(days=span.base_day + idx, microseconds=offset)
 
     # ---------------------------------------------------------------- moratoria
 
@@ -473,7 +531,7 @@ class BusinessCalendar:
         :class:`~consign_core.errors.NaiveDatetimeError`. ``kind`` may be given by its value.
         """
         kind = _kind_argument(kind)
-        day = kst_date(at, "at")
+        day = self._local(at, "at").date()
         return any(m.suspends(kind, day, market) for m in self.moratoria)
 
     # ---------------------------------------------------------------- evolution

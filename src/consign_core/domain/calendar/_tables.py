@@ -30,6 +30,36 @@ def _kr_holiday_dates(year: int) -> frozenset[date]:
     return frozenset(_kr_public_holidays(year))
 
 
+@functools.cache
+def _public_holidays(country: str, year: int) -> Mapping[date, str]:
+    """The public holidays of ``country`` (a ``holidays`` country code) in ``year``.
+
+    Korea's come with their Korean names (:func:`_kr_public_holidays`); other countries' in the
+    ``holidays`` package's default language.
+    """
+    if country == "KR":
+        return _kr_public_holidays(year)
+    import holidays
+
+    calendar = holidays.country_holidays(country, categories=("public",), years=year)
+    return MappingProxyType({day: str(name) for day, name in calendar.items() if day.year == year})
+
+
+@functools.cache
+def _holiday_dates(country: str, year: int) -> frozenset[date]:
+    if country == "KR":
+        return _kr_holiday_dates(year)
+    return frozenset(_public_holidays(country, year))
+
+
+@functools.cache
+def _supported_countries() -> frozenset[str]:
+    """The country codes the ``holidays`` package knows."""
+    import holidays
+
+    return frozenset(holidays.list_supported_countries())
+
+
 class _Span:
     """Business-day flags and prefix sums over a contiguous range of years."""
 
