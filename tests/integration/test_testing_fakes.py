@@ -513,3 +513,47 @@ def test_whether_a_cancel_request_was_accepted_survives_dump_and_load() -> None:
     copy.advance(T0 + 30 * HOUR)
     faults = {o.supplier_order_id: o.cancellation.fault for o in copy.orders() if o.cancellation}
     assert faults == {refused: CancelFault.SELLER, accepted: CancelFault.BUYER}
+
+
+# ---------------------------------------------------------------------- the listing
+
+
+def test_the_market_refuses_orders_for_a_stopped_item_until_it_is_resumed() -> None:
+    market = InMemoryMarket()
+    market.set_listing("SKU-1", selling=False)
+    market.set_listing("SKU-1", selling=False)  # the same state twice is harmless
+    assert market.add_order(make_order("1")) is False
+    assert market.list_paid_orders(None).orders == ()
+    market.set_listing("SKU-1", selling=True)
+    assert market.add_order(make_order("2")) is True
+    assert [o.ref.order_id for o in market.list_paid_orders(None).orders] == ["2"]
+    assert market.refused_orders == 1
+    assert market.calls["set_listing"] == 3
+
+
+def test_the_market_sells_no_more_than_the_quantity_set() -> None:
+    market = InMemoryMarket()
+    market.set_listing("SKU-1", selling=True, quantity=3)
+    assert market.add_order(make_order("1", quantity=2)) is True
+    assert market.add_order(make_order("2", quantity=2)) is False
+    assert market.listings["SKU-1"] == (True, 1)
+    assert market.is_selling("SKU-1")
+    assert not market.is_selling("SKU-1", 2)
+
+
+def test_a_listing_call_fails_as_scripted_and_changes_nothing() -> None:
+    market = InMemoryMarket()
+    market.faults.fail_next("set_listing", TransientError("503", adapter="coupang"))
+    with pytest.raises(TransientError):
+        market.set_listing("SKU-1", selling=False)
+    assert market.is_selling("SKU-1")
+
+
+def test_the_listing_survives_dump_and_load() -> None:
+    market = InMemoryMarket()
+    market.set_listing("SKU-1", selling=False, quantity=0)
+    market.add_order(make_order("1"))
+    copy = InMemoryMarket()
+    copy.load(json.loads(json.dumps(market.dump())))
+    assert copy.listings == {"SKU-1": (False, 0)}
+    assert copy.refused_orders == 1

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from consign_core.domain._prevalidated import new_invoice_uploaded, new_market_acknowledged
+from consign_core.domain.workflow._commands import SetListing
 from consign_core.domain.workflow._types import (
     Acknowledge,
     AnswerBuyerRequest,
@@ -34,15 +35,18 @@ from consign_core.engine._exec_base import (
 from consign_core.engine._exec_single import SINGLE
 from consign_core.engine.ports import (
     InvoiceUpload,
+    ListingPort,
 )
 from consign_core.store._types import OutboxEntry
 
 
 __all__ = ["Run", "Shell", "as_adapter_error", "execute"]
 
-# Order of execution within a round: supplier side first, then messages (an apology goes out
-# before the cancellation), then the market side.
+# Order of execution within a round: the listing first (stop selling what is sold out before
+# anything else), the supplier side, then messages (an apology goes out before the
+# cancellation), then the market side.
 _ORDER = (
+    SetListing,
     PlaceSupplierOrder,
     CancelSupplierOrder,
     MessageBuyer,
@@ -69,11 +73,35 @@ def execute(engine: Shell, run: Run, ready: Sequence[OutboxEntry]) -> list[Workf
             events += _batched(
                 engine, run, entries, engine.market.invoice_batch_limit, _send_uploads
             )
+        elif cls is SetListing:
+            for entry in entries:
+                _send_listing(engine, run, entry)
         else:
             single = SINGLE[cls]
             for entry in entries:
                 events += single(engine, run, entry)
     return events
+
+
+def _send_listing(engine: Shell, run: Run, entry: OutboxEntry) -> None:
+    """Stop or resume a listing. Idempotent, so an unknown result is simply sent again (no
+    reconciliation); a refusal is logged and recorded, and no order hears of it."""
+    command: object = entry.command  # the store types it as an order's command
+    assert isinstance(command, SetListing)  # noqa: S101 - grouped by type
+    market = engine.market
+    if not isinstance(market, ListingPort):
+        run.failed(entry, "the market port cannot set listings (no set_listing)")
+        return
+    try:
+        market.set_listing(command.market_sku, selling=command.selling, quantity=command.quantity)
+    except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
+        exc = as_adapter_error(caught)
+        if _definitive(exc):
+            run.failed(entry, str(exc))
+        else:
+            run.retry(entry, exc, blind=True)
+        return
+    run.done(entry, "selling" if command.selling else "stopped")
 
 
 # --------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from consign_core.domain.workflow._types import (
     WorkflowEvent,
 )
 from consign_core.engine._exec import Run, as_adapter_error
-from consign_core.engine._settings import EngineBase
+from consign_core.engine._listing import Listing
 from consign_core.errors import (
     AdapterError,
 )
@@ -47,8 +47,9 @@ _CURSOR_CHANGES = "supplier.changes"
 _CURSOR_SUPPLIER_ORDERS = "supplier.orders"
 
 
-class Polling(EngineBase):
-    """The engine's polls (a part of :class:`~consign_core.engine.Engine`)."""
+class Polling(Listing):
+    """The engine's polls (a part of :class:`~consign_core.engine.Engine`; the listing
+    mirror it feeds is :class:`~consign_core.engine._listing.Listing`)."""
 
     # ------------------------------------------------------------------ polls
 
@@ -185,6 +186,7 @@ class Polling(EngineBase):
 
     def _poll_changes(self, run: Run) -> list[tuple[OrderRef | None, WorkflowEvent]]:
         out: list[tuple[OrderRef | None, WorkflowEvent]] = []
+        stock_changed: dict[tuple[str, str], None] = {}  # for the listing mirror
         cursor = self._cursor(_CURSOR_CHANGES)
         for _ in range(self._settings.max_pages):
             try:
@@ -200,6 +202,7 @@ class Polling(EngineBase):
                     self._report_stock(
                         change.supplier_id, change.item_id, change.stock, change.at, run
                     )
+                    stock_changed[key] = None
                     stock_event = StockChanged(
                         supplier_id=change.supplier_id,
                         item_id=change.item_id,
@@ -219,6 +222,8 @@ class Polling(EngineBase):
             self._set_cursor(_CURSOR_CHANGES, cursor, run)
             if not page.has_more:
                 break
+        if stock_changed:
+            self._mirror_listing(stock_changed, run)
         return out
 
     def _due_supplier_orders(self, now: datetime) -> list[str]:

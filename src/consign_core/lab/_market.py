@@ -108,7 +108,10 @@ class SimulatedMarket:
     (the world's draw) cancels an order the market still shows as paid, unacknowledged: the
     market cancels it at once and lists the buyer's request; after acknowledgement a buyer may
     ask to stop the shipment, which the seller answers. It is also the buyer messenger (it
-    counts the messages).
+    counts the messages) and a :class:`~consign_core.engine.ports.ListingPort`: while a SKU's
+    sales are stopped, a buyer who would have ordered it cannot (the world's order is not
+    sold: counted in ``lost_orders``, its value in ``lost_value``), and nothing else changes,
+    so every other order and draw stays the same whatever the listing did.
     """
 
     def __init__(
@@ -137,6 +140,11 @@ class SimulatedMarket:
         """Called when an order is cancelled (any party), before the engine hears of it."""
         self.on_arrival = on_arrival
         """Called when an order is paid."""
+        self.lost_orders = 0
+        """Orders the world had for a SKU whose sales were stopped: never placed (lost sales)."""
+        self.lost_value = 0
+        """Their value in KRW."""
+        self._stopped: dict[str, int | None] = {}  # SKU -> units left (None: stopped)
         self._paid: list[OrderRef] = []
         self._requests: list[BuyerRequest] = []
         self._buyers: list[tuple[int, int, int, OrderRef]] = []  # (µs, seq, kind, ref)
@@ -179,6 +187,11 @@ class SimulatedMarket:
         heapq.heappush(self._buyers, (at_us, self._seq, kind, ref))
 
     def _arrive(self, w: WorldOrder) -> None:
+        if self._stopped and not self._sellable(w):
+            self.lost_orders += 1
+            self.lost_value += w.order.value
+            self.last_paid_us = w.paid_us
+            return
         record = LabOrder(w)
         ref = w.order.ref
         self.records[ref] = record
@@ -368,6 +381,26 @@ class SimulatedMarket:
             fault=w.buyer_fault or CancelFault.BUYER, reason=reason, at=clock.now
         )
         self._cancel(record, cancellation, clock.now_us)
+
+    # ------------------------------------------------------------------ ListingPort
+
+    def set_listing(self, market_sku: str, *, selling: bool, quantity: int | None = None) -> None:
+        """Stop or resume a SKU's sales (a quantity, when given, caps what buyers can order)."""
+        if selling and quantity is None:
+            self._stopped.pop(market_sku, None)
+        else:
+            self._stopped[market_sku] = quantity if selling else None
+
+    def _sellable(self, w: WorldOrder) -> bool:
+        """The buyer can order ``w`` (its SKU on sale, enough units left); takes the units."""
+        line = w.order.lines[0]
+        if line.sku not in self._stopped:
+            return True
+        left = self._stopped[line.sku]
+        if left is None or left < line.quantity:
+            return False
+        self._stopped[line.sku] = left - line.quantity
+        return True
 
     # ------------------------------------------------------------------ BuyerMessenger
 

@@ -23,7 +23,7 @@ from consign_core.domain.timing import ExpectedCostWeights
 from consign_core.errors import ConfigurationError
 
 
-__all__ = ["BuyerModel", "PersonModel", "Scenario", "SupplierType"]
+__all__ = ["BuyerModel", "PersonModel", "Scenario", "SupplierType", "with_stock_outs"]
 
 _HOUR_US: Final = 3_600_000_000
 _S_US: Final = 1_000_000
@@ -325,6 +325,18 @@ class Scenario:
         default=DEFAULT_CALENDAR, validator=instance_of(BusinessCalendar)
     )
     """Business days and hours for deadlines and supplier lead times."""
+    stock_outs_per_item_month: float = attrs.field(default=0.0, validator=_non_negative)
+    """Sold-out episodes per supplier item per 30 days (0, the default: none). In an episode
+    the item is sold out: the supplier publishes stock 0 on its change feed when it starts
+    and its stock again when it ends, and refuses orders for it meanwhile (Domeme's sold-out
+    refusal). The episodes are drawn with the world, before any policy acts."""
+    stock_out_hours: float = attrs.field(default=72.0, validator=_positive)
+    """Median wall-clock hours a sold-out episode lasts (log-normal)."""
+    stock_out_sigma: float = attrs.field(default=0.8, validator=_non_negative)
+    """Log-normal sigma of an episode's length."""
+    mirror_listing: bool = attrs.field(default=True, validator=instance_of(bool))
+    """Whether the seller's engine stops a SKU's listing while every source is sold out
+    (``EngineSettings.mirror_listing``); only matters with stock-out episodes."""
 
     def evolve(self, **changes: Any) -> Scenario:
         """A copy with ``changes`` applied (validated; an unknown field is a ConfigurationError)."""
@@ -358,3 +370,35 @@ class Scenario:
     def default_weights(self) -> ExpectedCostWeights:
         """The cost weights used when none are given: the library's defaults."""
         return ExpectedCostWeights()
+
+
+# --------------------------------------------------------------------------------------
+# the stock-outs scenario (the listing follows the supplier's stock)
+# --------------------------------------------------------------------------------------
+
+
+def with_stock_outs(base: Scenario, *, mirror_listing: bool = True) -> Scenario:
+    """``base`` with sold-out episodes: about one a month per supplier item, lasting three
+    days (median), so that a SKU with no in-stock alternate is sometimes unsellable for days.
+
+    Named ``stock-outs`` (``stock-outs-unmirrored`` with ``mirror_listing=False``: the seller
+    leaves the listing on and every order in an episode is a stock-out waiting to happen).
+    """
+    name = "stock-outs" if mirror_listing else "stock-outs-unmirrored"
+    listing = (
+        "the engine stops a SKU's listing while every source is sold out and resumes it on "
+        "restock, so buyers cannot order it meanwhile (lost sales instead of stock-out cancels)"
+        if mirror_listing
+        else "the listing stays on: orders keep coming for sold-out items"
+    )
+    return base.evolve(
+        name=name,
+        description=(
+            f"As {base.name}, but supplier items sell out in episodes (about one a month per "
+            f"item, three days median, drawn with the world); {listing}."
+        ),
+        stock_outs_per_item_month=1.0,
+        stock_out_hours=72.0,
+        stock_out_sigma=0.8,
+        mirror_listing=mirror_listing,
+    )

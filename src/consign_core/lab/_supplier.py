@@ -20,6 +20,7 @@ from consign_core.domain.model import (
 )
 from consign_core.domain.workflow import SupplierCancelOutcome
 from consign_core.engine.ports import (
+    VENDOR_CODE_STOCK_OUT,
     ChangePage,
     ItemChange,
     PlaceOrderRequest,
@@ -45,9 +46,12 @@ class SimulatedSupplier:
     A placed order ships (tracking) or is cancelled by its supplier (판매취소) at the time and
     for the reason the world's hidden draws give for the moment it was placed
     (:func:`~consign_core.lab._world.outcome_of`), or as the backtest's log says. Its change
-    feed stays empty: the world draws a reported stock per order (an input of the order's
-    hidden outcome), not a stock per item, so there is no item stock to publish without
-    contradicting the world (see ``docs/simulate.md``).
+    feed stays empty unless the scenario has sold-out episodes
+    (``Scenario.stock_outs_per_item_month``): the world draws a reported stock per order (an
+    input of the order's hidden outcome), not a stock per item. An episode is an item's own
+    stock: stock 0 is published when it starts and the supplier's stock level when it ends,
+    and an order placed for the item meanwhile is refused as sold out (see
+    ``docs/simulate.md``).
     """
 
     def __init__(
@@ -78,15 +82,27 @@ class SimulatedSupplier:
         """Supplier orders the suppliers cancelled."""
         self.rerouted = 0
         """Supplier orders placed after a first one for the same market order."""
+        self._stock_events: list[tuple[int, int, str, str, int]] = []  # (µs, seq, sid, item, n)
+        self._sold_out: set[tuple[str, str]] = set()
+        self.stock_refusals = 0
+        """Orders refused because their item was sold out (a sold-out episode)."""
+        if suppliers is not None:
+            self._schedule_stock_outs(suppliers)
 
     # ------------------------------------------------------------------ the lab's side
 
     def next_due_us(self) -> int | None:
-        """When a supplier next ships or cancels an order."""
-        return self._due[0][0] if self._due else None
+        """When a supplier next ships or cancels an order, or an item sells out or is back."""
+        due = self._due[0][0] if self._due else None
+        events = self._stock_events
+        if events and (due is None or events[0][0] < due):
+            due = events[0][0]
+        return due
 
     def advance(self, now_us: int) -> None:
         """Let the suppliers ship or cancel what is due by ``now_us``."""
+        if self._stock_events:
+            self._publish_stock(now_us)
         due = self._due
         while due and due[0][0] <= now_us:
             at_us, _, order_id, cancelled, reason = heapq.heappop(due)
@@ -140,6 +156,12 @@ class SimulatedSupplier:
         if record is None:
             msg = f"no market order {request.order_ref} in the simulated world"
             raise RejectedError(msg, adapter=_PLATFORM, status=400)
+        if self._sold_out and (request.supplier_id, request.item_id) in self._sold_out:
+            self.stock_refusals += 1
+            msg = f"{request.supplier_id}/{request.item_id} is sold out (품절)"
+            raise RejectedError(
+                msg, adapter=_PLATFORM, status=400, vendor_code=VENDOR_CODE_STOCK_OUT
+            )
         w = record.w
         source = 0
         for k, (supplier_id, item_id) in enumerate(w.sources):
@@ -251,6 +273,36 @@ class SimulatedSupplier:
             msg = f"no stock report for {supplier_id}/{item_id}"
             raise NotFoundError(msg, adapter=_PLATFORM, status=404)
         return SupplierItem(supplier_id=supplier_id, item_id=item_id, stock=stock, unit_cost=0)
+
+    # ------------------------------------------------------------------ sold-out episodes
+
+    def _schedule_stock_outs(self, suppliers: dict[str, WorldSupplier]) -> None:
+        """Queue every item's sold-out episode as two stock changes: 0, then its stock."""
+        events = self._stock_events
+        for supplier_id in sorted(suppliers):
+            supplier = suppliers[supplier_id]
+            restock = max(1, round(supplier.stock_level))
+            for item_id in sorted(supplier.stock_outs):
+                for start_us, end_us in supplier.stock_outs[item_id]:
+                    self._seq += 1
+                    events.append((start_us, self._seq, supplier_id, item_id, 0))
+                    self._seq += 1
+                    events.append((end_us, self._seq, supplier_id, item_id, restock))
+        heapq.heapify(events)
+
+    def _publish_stock(self, now_us: int) -> None:
+        events = self._stock_events
+        while events and events[0][0] <= now_us:
+            at_us, _, supplier_id, item_id, stock = heapq.heappop(events)
+            key = (supplier_id, item_id)
+            if stock == 0:
+                self._sold_out.add(key)
+            else:
+                self._sold_out.discard(key)
+            self._stock[key] = stock
+            self._changes.append(
+                ItemChange(supplier_id=supplier_id, item_id=item_id, at=from_us(at_us), stock=stock)
+            )
 
     # ------------------------------------------------------------------ SupplierOrderFeed
 

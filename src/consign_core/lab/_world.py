@@ -36,6 +36,7 @@ __all__ = [
     "WorldOrder",
     "WorldSupplier",
     "build_world",
+    "draw_stock_outs",
     "from_us",
     "outcome_of",
     "to_us",
@@ -62,6 +63,7 @@ class WorldSupplier:
         "lead_sigma",
         "stock_level",
         "stock_out_share",
+        "stock_outs",
         "supplier_id",
         "time_to_cancel",
         "time_to_cancel_sigma",
@@ -92,6 +94,8 @@ class WorldSupplier:
         self.stock_level = stock_level
         self.bad_from_us = bad_from_us
         self.turn_bad_rate = turn_bad_rate
+        self.stock_outs: dict[str, tuple[tuple[int, int], ...]] = {}
+        """Item id -> its sold-out episodes ``(start µs, end µs)`` (see :func:`draw_stock_outs`)."""
 
     def cancel_probability(self, at_us: int, quantity: int, exponent: float) -> float:
         """P(cancel) of an order of ``quantity`` placed at ``at_us`` (µs since 1970 KST)."""
@@ -264,6 +268,7 @@ class World:
                     sources = (primary, (alt.supplier_id, f"{alt.supplier_id}-A{sku}"))
                 self.sku_names.append(sku)
                 self.sku_sources.append(sources)
+        draw_stock_outs(self, start_us, span_us)
         self._hourly = _hourly_intensity(scenario, orders)
 
     def sources_mapping(self) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -378,6 +383,44 @@ class World:
                 cancel_us,
                 int(delay * _HOUR_US) // _S_US * _S_US if stop else None,
             )
+
+
+def draw_stock_outs(world: World, start_us: int, span_us: int) -> None:
+    """Draw every supplier item's sold-out episodes over the run (none unless the scenario's
+    ``stock_outs_per_item_month`` is above 0) into its supplier's ``stock_outs``.
+
+    From a stream of its own, ``(seed, "stock-outs")``, item by item in a fixed order: the
+    episodes are part of the world, the same for every policy and whether or not the listing
+    is mirrored, and drawing them changes no other draw (a scenario without them draws
+    nothing here).
+    """
+    scenario = world.scenario
+    rate = scenario.stock_outs_per_item_month
+    if rate <= 0:
+        return
+    rng = random.Random(f"consign-core/sim/{world.seed}/stock-outs")  # noqa: S311
+    per_us = rate / (30 * _DAY_US)
+    median_us = scenario.stock_out_hours * _HOUR_US
+    sigma = scenario.stock_out_sigma
+    end_us = start_us + span_us
+    seen: set[tuple[str, str]] = set()
+    for sources in world.sku_sources:
+        for key in sources:
+            if key in seen:
+                continue
+            seen.add(key)
+            episodes: list[tuple[int, int]] = []
+            at = start_us
+            while True:
+                at += int(rng.expovariate(per_us)) // _S_US * _S_US
+                if at >= end_us:
+                    break
+                length = int(median_us * math.exp(sigma * rng.gauss(0.0, 1.0)))
+                length = max(_S_US, length // _S_US * _S_US)
+                episodes.append((at, at + length))
+                at += length
+            if episodes:
+                world.by_id[key[0]].stock_outs[key[1]] = tuple(episodes)
 
 
 def build_world(scenario: Scenario, seed: int, orders: int) -> World:

@@ -19,6 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
 
+from consign_core.testing._coupang_items import ITEM_ROUTE, ItemBook
 from consign_core.testing._coupang_model import FakeCall, Fault, Reply, error
 from consign_core.testing._coupang_sheets import SheetBook
 
@@ -42,8 +43,9 @@ class _QuietHandler(WSGIRequestHandler):
         """Keep test output clean."""
 
 
-class Gateway(SheetBook):
-    """The gateway in front of the :class:`SheetBook`: checks each request, then routes it."""
+class Gateway(SheetBook, ItemBook):
+    """The gateway in front of the :class:`SheetBook` and the :class:`ItemBook`: checks each
+    request, then routes it."""
 
     timeout_delay: float
     calls: list[FakeCall]
@@ -236,6 +238,9 @@ class Gateway(SheetBook):
         return None
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
+        item = ITEM_ROUTE.fullmatch(path)
+        if item is not None:  # the product API: the vendor is the signer, not in the path
+            return self._item_route(method, item[1])
         match = _ROUTE.fullmatch(path)
         if match is None:
             raise error(404, "Not Found")

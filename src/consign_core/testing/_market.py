@@ -94,6 +94,10 @@ class InMemoryMarket:
       :class:`~consign_core.engine.ports.BuyerMessenger`).
     - ``on_change`` is called after every change (to persist the fake, e.g. in a crash test);
       :meth:`dump` / :meth:`load` turn the whole fake into JSON-ready data and back.
+    - It is a :class:`~consign_core.engine.ports.ListingPort`: :meth:`set_listing` stops or
+      resumes a SKU's sales (and may set its quantity). While a SKU is stopped, or its
+      quantity is below the order's, no buyer can buy it: :meth:`add_order` refuses the order
+      (returns ``False``, counted in ``refused_orders``) and it is never listed as paid.
     """
 
     def __init__(
@@ -128,6 +132,10 @@ class InMemoryMarket:
         """Invoice uploads for orders that already had one."""
         self.duplicate_cancels = 0
         """Seller cancellations of orders that were already cancelled."""
+        self.refused_orders = 0
+        """Orders :meth:`add_order` refused because their item was not on sale."""
+        self.listings: dict[str, tuple[bool, int | None]] = {}
+        """SKU -> ``(selling, quantity)`` as last set (a SKU never set is on sale)."""
         self.on_change: Callable[[], None] | None = None
         """Called after every change."""
         self._orders: dict[OrderRef, _Record] = {}
@@ -196,6 +204,24 @@ class InMemoryMarket:
         """Answer a buyer request."""
         self._call("answer_buyer_request", lambda: self._answer(ref, request_id, answer, tracking))
 
+    # ------------------------------------------------------------------ ListingPort
+
+    def set_listing(self, market_sku: str, *, selling: bool, quantity: int | None = None) -> None:
+        """Stop or resume the sales of ``market_sku`` (and set its quantity when given);
+        setting the state it already has succeeds."""
+
+        def apply() -> None:
+            old = self.listings.get(market_sku, (True, None))
+            self.listings[market_sku] = (selling, old[1] if quantity is None else quantity)
+            self._changed(None)
+
+        self._call("set_listing", apply)
+
+    def is_selling(self, sku: str, quantity: int = 1) -> bool:
+        """A buyer can buy ``quantity`` of ``sku`` now (on sale, enough quantity)."""
+        selling, left = self.listings.get(sku, (True, None))
+        return selling and (left is None or left >= quantity)
+
     # ------------------------------------------------------------------ BuyerMessenger
 
     def send_message(self, ref: OrderRef, template_id: str, text: str) -> None:
@@ -215,14 +241,27 @@ class InMemoryMarket:
         require_aware(now, "now")
         self.now = max(self.now, now)
 
-    def add_order(self, order: MarketOrder) -> None:
-        """A buyer pays for ``order``; it appears in :meth:`list_paid_orders`."""
+    def add_order(self, order: MarketOrder) -> bool:
+        """A buyer pays for ``order``; it appears in :meth:`list_paid_orders`.
+
+        Returns ``False`` (and lists nothing) when a line's SKU is not on sale (stopped with
+        :meth:`set_listing`, or not enough quantity): the buyer could not buy it.
+        """
         if order.ref in self._orders:
             msg = f"order {order.ref} already exists"
             raise ValueError(msg)
+        if not all(self.is_selling(line.sku, line.quantity) for line in order.lines):
+            self.refused_orders += 1
+            self._changed(None)
+            return False
+        for line in order.lines:
+            selling, left = self.listings.get(line.sku, (True, None))
+            if left is not None:
+                self.listings[line.sku] = (selling, left - line.quantity)
         self._orders[order.ref] = _Record(order=order)
         self._feed.append(order.ref)
         self._changed(None)
+        return True
 
     def buyer_cancels(
         self, ref: OrderRef, *, reason: CancelReason = CancelReason.BUYER_REMORSE
@@ -307,6 +346,8 @@ class InMemoryMarket:
                 self.duplicate_cancels,
             ],
             "calls": dict(self.calls),
+            "listings": [[sku, s, q] for sku, (s, q) in sorted(self.listings.items())],
+            "refused_orders": self.refused_orders,
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -349,6 +390,8 @@ class InMemoryMarket:
             "duplicates"
         ]
         self.calls = Counter(data["calls"])
+        self.listings = {sku: (s, q) for sku, s, q in data.get("listings", ())}
+        self.refused_orders = data.get("refused_orders", 0)
 
     # ------------------------------------------------------------------ internals
 

@@ -4,8 +4,9 @@ Coupang has no sandbox, so this fake is the test target for any tool that talks 
 a separate implementation of the server side (it shares no code with the adapter): it checks the
 CEA HMAC signature and the signed date's skew, throttles each vendor with 429, keeps order sheets
 in their statuses and moves them as Coupang does (ACCEPT -> INSTRUCT on acknowledgement,
-INSTRUCT -> DEPARTURE on invoice upload, cancels and stop-shipment requests), and injects faults
-on demand. Use it three ways::
+INSTRUCT -> DEPARTURE on invoice upload, cancels and stop-shipment requests), keeps each listed
+option's sales state and stock (the product API's stop / resume / quantity calls), and injects
+faults on demand. Use it three ways::
 
     fake = FakeCoupang()
     box = fake.add_order_sheet(vendor_item_id=3000000001, quantity=2)
@@ -15,6 +16,11 @@ on demand. Use it three ways::
     with fake.serve() as base_url: ...             # on a real loopback socket (port 0)
 
 Every buyer in it is synthetic; its receivers are masked in reprs like real ones.
+
+A stopped option takes no orders: :meth:`FakeCoupang.buyer_orders` is a buyer who sees the
+listing and is *refused* (``None``, counted in ``refused_orders``) while the option is stopped
+or out of stock; :meth:`FakeCoupang.add_order_sheet` seeds a sheet as given, whatever the
+listing says (a test's back door).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 from consign_core._exports import publish
 from consign_core.errors import ConfigurationError, ValidationError
 from consign_core.testing._coupang_gateway import Gateway
+from consign_core.testing._coupang_items import VendorItem
 from consign_core.testing._coupang_model import (
     KST,
     NEXT_STATUS,
@@ -44,7 +51,7 @@ from consign_core.testing._coupang_model import (
 )
 
 
-__all__ = ["FakeCall", "FakeCoupang", "FakeItem", "FakeReceiver", "Fault"]
+__all__ = ["FakeCall", "FakeCoupang", "FakeItem", "FakeReceiver", "Fault", "VendorItem"]
 
 
 class FakeCoupang(Gateway):
@@ -107,6 +114,9 @@ class FakeCoupang(Gateway):
         """Acknowledgements of boxes already past ACCEPT (refused with ``INVALID_STATUS``)."""
         self.duplicate_uploads = 0
         """Invoice uploads for boxes that already had one (refused with ``INVALID_STATUS``)."""
+        self._vendor_items = {}
+        self.refused_orders = 0
+        """Orders :meth:`buyer_orders` refused: the option was stopped or out of stock."""
         self._server = None
         self._thread = None
         self._serve_lock = threading.Lock()
@@ -139,6 +149,7 @@ class FakeCoupang(Gateway):
             FakeItem(vendor_item_id=vendor_item_id, quantity=quantity, unit_price=unit_price)
         ]  # fmt: skip
         with self._lock:
+            self._known_items([line.vendor_item_id for line in lines])
             box_id = shipment_box_id or next(self._box_ids)
             if box_id in self._boxes:
                 msg = f"shipment_box_id {box_id} is already seeded"
@@ -164,6 +175,29 @@ class FakeCoupang(Gateway):
                 history=[("ACCEPT", paid)] + ([(status, paid)] if status != "ACCEPT" else []),
             )
         return box_id
+
+    def buyer_orders(
+        self,
+        vendor_item_id: int = 3_000_000_001,
+        quantity: int = 1,
+        *,
+        paid_at: datetime | None = None,
+        receiver: FakeReceiver | None = None,
+    ) -> int | None:
+        """A buyer who sees the listing orders one option: a new ACCEPT sheet (its
+        ``shipmentBoxId``), or ``None`` when the option is stopped or short of stock (the buyer
+        could not order; counted in ``refused_orders``). An option never listed is listed on
+        sale first. The option's stock goes down by ``quantity``."""
+        with self._lock:
+            self._known_items([vendor_item_id])
+            if not self._take_stock(vendor_item_id, quantity):
+                return None
+            return self.add_order_sheet(
+                vendor_item_id=vendor_item_id,
+                quantity=quantity,
+                paid_at=paid_at,
+                receiver=receiver,
+            )
 
     def status_of(self, shipment_box_id: int) -> str:
         """The box's status (``CANCELLED`` once it is cancelled as a whole)."""

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from consign_core.adapters.coupang._couriers import courier_to_coupang, validate_waybill
+from consign_core.adapters.coupang._items import ItemCalls
 from consign_core.adapters.coupang._orders import OrderCalls
 from consign_core.adapters.coupang._transport import (
     ORDER_STATUSES,
@@ -71,15 +72,17 @@ def _batches(lines: Sequence[Invoice], size: int = 50) -> list[list[Invoice]]:
     return batches
 
 
-class CoupangClient(OrderCalls):
+class CoupangClient(OrderCalls, ItemCalls):
     """A client of Coupang's seller Open API (WING), for one vendor id.
 
     Every call is signed (:class:`CoupangAuth`), throttled per vendor (default 5 requests/s),
     and mapped into the ``ConsignError`` tree: 401/403 -> ``AuthenticationError``, 404 ->
     ``NotFoundError``, 429 -> ``RateLimitedError``, 5xx and timeouts -> ``TransientError``,
     refusals (including an HTTP 200 ``ERROR`` envelope) -> ``RejectedError``, a reply it cannot
-    read -> ``UnexpectedResponseError``. Reads are retried with backoff (stamina); writes are
-    retried only on 429 (refused before taking effect), and a seller cancel never.
+    read -> ``UnexpectedResponseError``. Reads are retried with backoff (stamina), and so are
+    the item calls (:meth:`stop_sales`, :meth:`resume_sales`, :meth:`set_quantity`: setting a
+    state twice is harmless); other writes are retried only on 429 (refused before taking
+    effect), and a seller cancel never.
 
     ``transport`` takes any :class:`httpx.BaseTransport` (``httpx.MockTransport``, a WSGI
     transport onto a fake gateway); ``clock`` returns the aware time used to sign. The keys and

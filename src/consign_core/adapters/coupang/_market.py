@@ -363,6 +363,33 @@ class CoupangMarket:
             raise ValidationError(msg, field="tracking.courier", value=tracking.courier)
         self._client.completed_shipment(receipt, courier=code, invoice_number=tracking.number)
 
+    def set_listing(self, market_sku: str, *, selling: bool, quantity: int | None = None) -> None:
+        """The :class:`~consign_core.engine.ports.ListingPort` call: ``market_sku`` is the
+        ``vendorItemId``. Stopping: ``sales/stop``, then the quantity if given; resuming: the
+        quantity first if given, then ``sales/resume`` (so the item never shows on sale with a
+        stale stock). Each call is idempotent on Coupang.
+
+        A SKU that is not a ``vendorItemId`` (digits) is refused for good
+        (:class:`~consign_core.errors.RejectedError`); an item Coupang does not know raises
+        :class:`~consign_core.errors.NotFoundError`.
+        """
+        raw: object = market_sku
+        text = raw.strip() if isinstance(raw, str) else ""
+        if not (text.isascii() and text.isdigit() and int(text) > 0):
+            msg = f"market_sku must be a Coupang vendorItemId (digits), got {market_sku!r}"
+            raise RejectedError(msg, adapter=MARKET, vendor_code="NOT_A_VENDOR_ITEM")
+        item = int(text)
+        client = self._client
+        if selling:
+            if quantity is not None:
+                client.set_quantity(item, quantity)
+            client.resume_sales(item)
+        else:
+            client.stop_sales(item)
+            if quantity is not None:
+                client.set_quantity(item, quantity)
+        _log.info("coupang vendor item %d: sales %s", item, "resumed" if selling else "stopped")
+
     # ------------------------------------------------------------------ internals
 
     def _now(self) -> datetime:

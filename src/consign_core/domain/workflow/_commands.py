@@ -10,27 +10,39 @@ One frozen attrs class per command (:class:`PlaceSupplierOrder`, :class:`CancelS
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar, NamedTuple, TypeAlias
 
 import attrs
 
+from consign_core.domain._validators import (
+    aware_datetime,
+    instance_of,
+    int_at_least,
+    non_empty_str,
+    optional,
+)
 from consign_core.domain.model import Cancellation, OrderRef, Tracking
 from consign_core.domain.workflow._enums import BuyerRequestAnswer, CommandKind
 from consign_core.domain.workflow._state import OrderState
 
 
 __all__ = [
+    "LISTING_REF_PREFIX",
     "Acknowledge",
     "AnswerBuyerRequest",
     "CancelMarketOrder",
     "CancelSupplierOrder",
     "Command",
     "EscalateOrder",
+    "ListingCommandKind",
     "MessageBuyer",
+    "OutboxCommand",
     "PlaceSupplierOrder",
     "ScheduleWakeUp",
+    "SetListing",
     "StepResult",
     "UploadInvoice",
 ]
@@ -174,6 +186,57 @@ Command: TypeAlias = (
     | AnswerBuyerRequest
 )
 """Anything the workflow asks the outside world to do."""
+
+
+# --------------------------------------------------------------------------------------
+# The engine's own command: the market listing follows the supplier's stock
+# --------------------------------------------------------------------------------------
+
+
+class ListingCommandKind(enum.Enum):
+    """The kind of a :class:`SetListing` (the outbox's ``kind`` column); not an order's
+    :class:`~consign_core.domain.workflow.CommandKind`, as the command is about no order."""
+
+    SET_LISTING = "set_listing"
+
+
+LISTING_REF_PREFIX = "listing:"
+"""How a :class:`SetListing` names itself where the outbox expects an order id."""
+
+
+@attrs.frozen(kw_only=True)
+class SetListing:
+    """Stop or resume the sales of one listed item on the market, or set its sellable
+    quantity (Coupang: per ``vendorItemId``).
+
+    Not a workflow command: the engine sends it by itself when the supplier's change feed
+    sells an item out (every source of the SKU at 0) or restocks it. It is about a SKU, not an
+    order; setting the same state twice is harmless, so a retry after an unknown result simply
+    sends it again.
+    """
+
+    kind: ClassVar[ListingCommandKind] = ListingCommandKind.SET_LISTING
+    market: str = attrs.field(validator=non_empty_str)
+    """The market's name (as in :attr:`~consign_core.domain.model.OrderRef.market`)."""
+    market_sku: str = attrs.field(validator=non_empty_str)
+    """The listed item (the SKU of the order lines; Coupang's ``vendorItemId``)."""
+    selling: bool = attrs.field(validator=instance_of(bool, "True or False"))
+    """``True``: on sale; ``False``: sales stopped (품절 / 판매중지)."""
+    quantity: int | None = attrs.field(default=None, validator=optional(int_at_least(0)))
+    """The sellable quantity to set as well, or ``None`` to leave it as it is."""
+    at: datetime = attrs.field(validator=aware_datetime)
+    """When the engine decided it (the stock change's run)."""
+
+    @property
+    def ref(self) -> OrderRef:
+        """The outbox's order key for this command: the market and ``listing:<sku>``
+        (there is no order; log lines and the store's ``ref`` column show this)."""
+        return OrderRef(market=self.market, order_id=LISTING_REF_PREFIX + self.market_sku)
+
+
+OutboxCommand: TypeAlias = Command | SetListing
+"""Anything the engine records in its outbox: the workflow's commands and its own
+:class:`SetListing`."""
 
 
 class StepResult(NamedTuple):
