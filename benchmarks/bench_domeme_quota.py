@@ -13,6 +13,7 @@ Domeggook's reported quota is 180 calls a minute and 15,000 a day.
     python benchmarks/bench_domeme_quota.py                 # 100, 1,000 and 5,000 open orders
     python benchmarks/bench_domeme_quota.py --open 1000     # one size
     python benchmarks/bench_domeme_quota.py --quick         # 100 and 1,000, 12 h measured
+    python benchmarks/bench_domeme_quota.py --open 5000 --feed-every 30 --no-stock-check
 
 The 5,000 run simulates 60 hours of ~200 orders an hour through the fake's HTTP layer and
 takes several minutes.
@@ -129,7 +130,14 @@ class CountingHandler:
         return response
 
 
-def run(open_orders: int, measured: timedelta, seed: int = 7) -> Result:
+def run(
+    open_orders: int,
+    measured: timedelta,
+    seed: int = 7,
+    *,
+    feed_every: timedelta = timedelta(minutes=5),
+    check_stock_first: bool = True,
+) -> Result:
     """Simulate until about ``open_orders`` are open, then count calls over ``measured``."""
     clock = SimClock()
     fake = FakeDomeme(
@@ -152,7 +160,13 @@ def run(open_orders: int, measured: timedelta, seed: int = 7) -> Result:
         rate_limit_per_day=None,
         monotonic=clock.monotonic,
     )
-    supplier = DomemeSupplier(client, shop_name="벤치상점", recipient_for=lambda _: RECIPIENT)
+    supplier = DomemeSupplier(
+        client,
+        shop_name="벤치상점",
+        recipient_for=lambda _: RECIPIENT,
+        feed_every=feed_every,
+        check_stock_first=check_stock_first,
+    )
     market = InMemoryMarket(page_size=500)
     engine = Engine(
         market,
@@ -212,17 +226,30 @@ def main() -> None:
     parser.add_argument("--open", type=int, action="append", help="open orders (repeatable)")
     parser.add_argument("--hours", type=float, default=24.0, help="hours measured")
     parser.add_argument("--quick", action="store_true", help="100 and 1,000; 12 h measured")
+    parser.add_argument(
+        "--feed-every", type=float, default=5.0, help="DomemeSupplier feed_every, in minutes"
+    )
+    parser.add_argument(
+        "--no-stock-check", action="store_true", help="DomemeSupplier(check_stock_first=False)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
     sizes = args.open or ([100, 1_000] if args.quick else [100, 1_000, 5_000])
     measured = timedelta(hours=12 if args.quick else args.hours)
     print(
         "engine: default EngineSettings, one run per simulated minute; supplier: DomemeSupplier"
-        " defaults (order feed swept every 5 min)"
+        f" with the order feed swept at most every {args.feed_every:g} min, the item change"
+        " feed read at most every 5 min, "
+        + ("no stock check before paying" if args.no_stock_check else "stock checked first")
     )
     print(f"quota: {PER_MINUTE} calls/min, {PER_DAY:,} calls/day")
     for size in sizes:
-        r = run(size, measured)
+        r = run(
+            size,
+            measured,
+            feed_every=timedelta(minutes=args.feed_every),
+            check_stock_first=not args.no_stock_check,
+        )
         within = r.peak_minute < PER_MINUTE and r.per_day < PER_DAY
         print(
             f"\n{size:>5,} open orders ({r.open_seen:,.0f} open on average while measured):"

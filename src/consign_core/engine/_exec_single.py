@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from consign_core.domain.events import (
     InvoiceUploaded,
@@ -59,6 +59,41 @@ __all__ = ["SINGLE"]
 # --------------------------------------------------------------------------------------
 
 
+@runtime_checkable
+class _SourceOptions(Protocol):
+    """An engine that knows its sources' option codes (:class:`~consign_core.engine.Engine`
+    does; a bare :class:`Shell` means single-option items)."""
+
+    def source_option(self, sku: str, candidate: int, source: tuple[str, str]) -> str | None:
+        """The option code of ``source`` as the ``candidate``-th source of ``sku``."""
+        ...
+
+
+def _request(
+    engine: Shell, state: OrderState | None, command: PlaceSupplierOrder
+) -> PlaceOrderRequest:
+    """The supplier order for ``command``: the buyer's delivery details from the order's
+    state (never from the outbox, which does not hold them) and the option code of the
+    source the order is placed at."""
+    recipient = None
+    option = None
+    if state is not None:
+        recipient = state.order.recipient
+        if isinstance(engine, _SourceOptions):
+            source = (command.supplier_id, command.item_id)
+            sku = state.order.lines[0].sku
+            option = engine.source_option(sku, state.candidate, source)
+    return PlaceOrderRequest(
+        order_ref=command.ref,
+        supplier_id=command.supplier_id,
+        item_id=command.item_id,
+        quantity=command.quantity,
+        idempotency_key=command.idempotency_key,
+        recipient=recipient,
+        option=option,
+    )
+
+
 def _placed(
     command: PlaceSupplierOrder, order: SupplierOrder, engine: Shell
 ) -> SupplierOrderPlaced:
@@ -91,7 +126,8 @@ def _place(engine: Shell, run: Run, entry: OutboxEntry) -> list[WorkflowEvent]:
     command = entry.command
     assert isinstance(command, PlaceSupplierOrder)  # noqa: S101 - grouped by type
     supplier = engine.supplier
-    moot = _placement_moot(engine.order(command.ref), command)
+    state = engine.order(command.ref)
+    moot = _placement_moot(state, command)
     try:
         if not run.is_fresh(entry):
             found = supplier.find_order(command.idempotency_key)
@@ -100,15 +136,7 @@ def _place(engine: Shell, run: Run, entry: OutboxEntry) -> list[WorkflowEvent]:
                 return [_placed(command, found, engine)]
         if moot is not None:  # never pay for goods the order no longer needs
             return _fail(run, entry, f"not placed: {moot}")
-        order = supplier.place_order(
-            PlaceOrderRequest(
-                order_ref=command.ref,
-                supplier_id=command.supplier_id,
-                item_id=command.item_id,
-                quantity=command.quantity,
-                idempotency_key=command.idempotency_key,
-            )
-        )
+        order = supplier.place_order(_request(engine, state, command))
     except Exception as caught:  # noqa: BLE001 - the port boundary: see as_adapter_error
         exc = as_adapter_error(caught)
         if _definitive(exc):

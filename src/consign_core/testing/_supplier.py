@@ -169,6 +169,9 @@ class InMemorySupplier:
         """Called after every change."""
         self.cancel_memos: dict[str, str] = {}
         """The memo of the last cancel request, by supplier order id."""
+        self.requests: dict[str, PlaceOrderRequest] = {}
+        """The request each order was placed with (its delivery details and option code), by
+        supplier order id; held in memory only (not in :meth:`dump`)."""
         self._page_size = page_size
         self._items: dict[tuple[str, str], _Item] = {}
         self._orders: dict[str, _Order] = {}
@@ -426,6 +429,7 @@ class InMemorySupplier:
         )
         self._by_key.setdefault(request.idempotency_key, order.supplier_order_id)
         self.placements[request.idempotency_key] += 1
+        self.requests[order.supplier_order_id] = request
         b = self._behaviour(request.supplier_id)
         first = min(b.confirm_after, fate.after)
         self._schedule(self.now + first, order.supplier_order_id)

@@ -48,6 +48,7 @@ from consign_core.engine.ports import (
 )
 from consign_core.errors import (
     AdapterError,
+    ConfigurationError,
     NotFoundError,
     RejectedError,
     TransientError,
@@ -128,16 +129,21 @@ def _cancel_reason(memo: str) -> CancelReason:
 class DomemeSupplier:
     """Domeme as the engine's supplier port, on a :class:`DomemeClient`.
 
-    ``recipient_for`` and ``option_for`` supply what today's
-    :class:`~consign_core.engine.ports.PlaceOrderRequest` does not carry yet (the buyer's
-    delivery details and the option code); a request that has ``recipient`` / ``option``
-    attributes is read first. ``shop_name`` is the ``deliinfo`` shop name (쇼핑몰명).
+    The buyer's delivery details and the option code come with the request
+    (:attr:`~consign_core.engine.ports.PlaceOrderRequest.recipient` and ``option``: the engine
+    fills them from the market order and the SKU's source). ``recipient_for`` and
+    ``option_for`` are fallbacks for a request without them (a market port that gives no
+    delivery details, options kept outside the engine's sources); a request without delivery
+    details and no fallback is refused (``RejectedError``, ``vendor_code="NO_RECIPIENT"``).
+    ``shop_name`` is the ``deliinfo`` shop name (쇼핑몰명).
 
     It is also a :class:`~consign_core.engine.ports.SupplierOrderFeed`:
     :meth:`list_changed_orders` sweeps the order list by status at most once per
     ``feed_every`` (``ceil(open / feed_page_size)`` list calls and one ``getOrderView`` per
     order that moved on), the last ``feed_days`` days of orders, at most ``feed_max_pages``
-    pages per status.
+    pages per status. :meth:`list_changes` (the item change feed) reads Domeme at most once
+    per ``changes_every`` (pages of one read follow at once); in between it answers an empty
+    page without a call.
     """
 
     def __init__(
@@ -155,8 +161,15 @@ class DomemeSupplier:
         feed_days: int = 30,
         feed_page_size: int = 100,
         feed_max_pages: int = 100,
+        changes_every: timedelta = timedelta(minutes=5),
     ) -> None:
+        every: object = changes_every  # callers without type checks pass anything
+        if not isinstance(every, timedelta) or every < timedelta(0):
+            msg = f"changes_every must be a timedelta >= 0, got {changes_every!r}"
+            raise ConfigurationError(msg)
         self.client = client
+        self.changes_every = changes_every
+        self._changes_read_at: datetime | None = None  # the last read that had no more pages
         self.shop_name = shop_name
         self._recipient_for = recipient_for
         self._option_for = option_for
@@ -243,19 +256,19 @@ class DomemeSupplier:
             return None
 
     def _recipient(self, request: PlaceOrderRequest) -> Recipient:
-        recipient = getattr(request, "recipient", None)
+        recipient = request.recipient
         if recipient is None and self._recipient_for is not None:
             recipient = self._recipient_for(request)
         if not isinstance(recipient, Recipient):
             msg = (
-                f"order {request.order_ref} has no delivery details: give DomemeSupplier a "
-                "recipient_for callable (or a request with a recipient)"
+                f"order {request.order_ref} has no delivery details: the market order gave "
+                "none (give DomemeSupplier a recipient_for callable to look them up)"
             )
             raise RejectedError(msg, adapter=ADAPTER, vendor_code="NO_RECIPIENT")
         return recipient
 
     def _option(self, request: PlaceOrderRequest) -> str | None:
-        option = getattr(request, "option", None)
+        option = request.option
         if option is None and self._option_for is not None:
             option = self._option_for(request)
         return option if isinstance(option, str) else None
@@ -454,7 +467,13 @@ class DomemeSupplier:
 
     def list_changes(self, cursor: str | None) -> ChangePage:
         """``getAllSupplyChk`` by day: cursor ``YYYYMMDD:page``; rows already returned are
-        not returned again."""
+        not returned again. At most one read per ``changes_every``: until then the page is
+        empty, keeps the cursor and costs no call."""
+        last = self._changes_read_at
+        if cursor and last is not None:
+            since = self.client.clock() - last
+            if timedelta(0) <= since < self.changes_every:
+                return ChangePage(changes=(), cursor=cursor, has_more=False)
         today = self.client.clock().astimezone(KST).strftime("%Y%m%d")
         day, page = today, 1
         if cursor:
@@ -480,6 +499,7 @@ class DomemeSupplier:
             next_cursor, more = f"{next_day:%Y%m%d}:1", True
         else:
             next_cursor = f"{day}:{page}"
+        self._changes_read_at = None if more else now
         return ChangePage(changes=tuple(changes), cursor=next_cursor, has_more=more)
 
     def _to_change(
