@@ -13,7 +13,8 @@ In this example, we:
 - script one stock-out that is rerouted to the alternate supplier, one that cannot be (the
   buyer gets the 품절 apology and the order is cancelled as a stock-out), and one buyer who
   cancels while waiting;
-- print what happened to each order, the messages buyers got, and the store's outbox.
+- print what happened to each order, the messages buyers got, one order's decision history
+  and the store's outbox.
 
 Runs offline in a few seconds.
 """
@@ -81,7 +82,8 @@ def build_engine(market: InMemoryMarket, supplier: InMemorySupplier, path: Path)
 
 def main() -> None:
     """Run two simulated days and report."""
-    logging.basicConfig(level=logging.ERROR)  # the engine logs retries at INFO/WARNING
+    # WARNING: only what a person must act on (escalations, refusals); retries are INFO
+    logging.basicConfig(level=logging.WARNING)
     market = InMemoryMarket(faults=Faults(rate=0.1, seed=1))
     supplier = InMemorySupplier(
         behaviours={
@@ -127,6 +129,9 @@ def main() -> None:
         print("\nmessages to buyers:")
         for message in market.messages:
             print(f"  {message.ref}: {message.text[:60]}...")
+        print("\ndecisions about 1000 (rerouted after a stock-out):")
+        for record in engine.decisions(make_order("1000").ref):
+            print(f"  {record.at:%a %H:%M} {record.kind.value}: {record.reason}")
         store = SQLiteStore(path)
         kinds = Counter((e.command.kind.value, e.status.value) for e in store.outbox())
         print("\noutbox:", dict(kinds))

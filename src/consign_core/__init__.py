@@ -153,6 +153,12 @@ if TYPE_CHECKING:
         TrustModel as TrustModel,
     )
     from consign_core.engine import (
+        DecisionKind as DecisionKind,
+    )
+    from consign_core.engine import (
+        DecisionRecord as DecisionRecord,
+    )
+    from consign_core.engine import (
         Engine as Engine,
     )
     from consign_core.engine import (
@@ -246,6 +252,8 @@ __all__ = [
     "ConfigurationError",
     "ConfirmationPolicy",
     "ConsignError",
+    "DecisionKind",
+    "DecisionRecord",
     "Delivered",
     "DomainError",
     "Engine",
@@ -318,6 +326,8 @@ _LAZY: dict[str, str] = {
     "ConfigurationError": "consign_core.errors",
     "ConfirmationPolicy": "consign_core.domain.timing",
     "ConsignError": "consign_core.errors",
+    "DecisionKind": "consign_core.engine",
+    "DecisionRecord": "consign_core.engine",
     "Delivered": "consign_core.domain.events",
     "DomainError": "consign_core.errors",
     "Engine": "consign_core.engine",

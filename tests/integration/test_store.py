@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,15 @@ from hypothesis import strategies as st
 
 from consign_core.domain import events as ev
 from consign_core.domain.calendar import KST
-from consign_core.domain.model import CancelFault, Cancellation, CancelReason, Courier, Tracking
+from consign_core.domain.model import (
+    CancelFault,
+    Cancellation,
+    CancelReason,
+    Courier,
+    OrderRef,
+    Recipient,
+    Tracking,
+)
 from consign_core.domain.rules import COUPANG
 from consign_core.domain.timing import SupplierOrderState, make_policy
 from consign_core.domain.workflow import (
@@ -50,9 +59,11 @@ from consign_core.store import _sqlite as _store_sqlite
 from consign_core.store._codec import (
     decode_command,
     decode_event,
+    decode_recipient,
     decode_state,
     encode_command,
     encode_event,
+    encode_recipient,
     encode_state,
     ref_key,
 )
@@ -345,7 +356,7 @@ def test_sqlite_uses_wal_and_a_schema_version(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     mode = sqlite3.connect(tmp_path / "s.db").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.schema_version == SCHEMA_VERSION == 5
     store.close()
 
 
@@ -650,3 +661,195 @@ def test_a_checkpoint_through_a_second_store_folds_what_the_writer_appended_sinc
     assert log_rows(db_path) == 0
     assert engine.get_order(ORDER.ref) == placed()
     assert open_store().load_active() == [placed()]
+
+
+# --------------------------------------------------------------------------------------
+# The buyer's delivery details: kept apart, put back on read, purged after the retention
+# --------------------------------------------------------------------------------------
+
+BUYER = Recipient(
+    name="김수령",
+    phone="0502-1234-5678",
+    zip_code="06236",
+    address1="서울특별시 강남구 테헤란로 123",
+    address2="4층 401호",
+    memo="문 앞에 놓아주세요",
+)
+BUYER_TEXTS = (BUYER.name, BUYER.phone, BUYER.address1, BUYER.address2, BUYER.memo)
+
+
+def with_buyer(state: OrderState, recipient: Recipient = BUYER) -> OrderState:
+    return state._replace(order=attrs.evolve(state.order, recipient=recipient))
+
+
+def commit_personal(
+    store: Store,
+    *states: OrderState,
+    ended: Mapping[OrderRef, datetime | None] | None = None,
+) -> None:
+    batch = StoreBatch()
+    batch.states = {s.order.ref: s for s in states}
+    batch.ended = dict(ended or {})
+    store.commit(batch)
+
+
+def test_the_delivery_details_survive_reopening_the_store(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store()
+    commit_personal(store, with_buyer(placed()), shipped())
+    again = make_store()
+    [active] = again.load_active()
+    assert active.order.recipient == BUYER
+    assert again.get_order(ORDER.ref) == with_buyer(placed())
+    assert again.get_order(OTHER.ref) == shipped()  # an order without them has none
+
+
+def test_a_state_without_delivery_details_does_not_remove_the_kept_ones(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store()
+    commit_personal(store, with_buyer(placed()))
+    commit_personal(store, placed()._replace(last_reason="later"))
+    assert store.get_order(ORDER.ref).order.recipient == BUYER
+
+
+def test_the_purge_removes_the_details_of_orders_ended_before_the_cut_only(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store()
+    ended_at = T0 + timedelta(days=2)
+    commit_personal(
+        store,
+        with_buyer(shipped("1001")),
+        with_buyer(placed("1002")),
+        ended={ORDER.ref: ended_at, OTHER.ref: None},
+    )
+    assert store.purge_personal_data(ended_at) == 0  # not before the end
+    assert store.get_order(ORDER.ref).order.recipient == BUYER
+    assert store.purge_personal_data(ended_at + timedelta(seconds=1)) == 1
+    purged = make_store().get_order(ORDER.ref)
+    assert purged == shipped("1001")  # the state stays, for history
+    assert purged is not None
+    assert purged.order.recipient is None
+    far = T0 + timedelta(days=3650)
+    assert store.purge_personal_data(far) == 0  # the open order is never purged
+    assert make_store().load_active()[0].order.recipient == BUYER
+
+
+def test_the_first_end_counts_and_an_order_open_again_is_not_purged(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store()
+    first = T0 + timedelta(days=1)
+    commit_personal(store, with_buyer(shipped("1001")), ended={ORDER.ref: first})
+    commit_personal(store, ended={ORDER.ref: first + timedelta(days=30)})  # a late event
+    assert store.purge_personal_data(first + timedelta(days=1)) == 1
+    store = make_store()
+    commit_personal(store, with_buyer(shipped("1002")), ended={OTHER.ref: first})
+    escalated = with_buyer(placed("1002"))._replace(escalation="the buyer asked again")
+    commit_personal(store, escalated, ended={OTHER.ref: None})  # open again
+    assert store.purge_personal_data(first + timedelta(days=365)) == 0
+    assert store.get_order(OTHER.ref).order.recipient == BUYER
+
+
+def test_the_purge_compares_instants_whatever_their_zone(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = make_store()
+    ended_kst = datetime(2025, 9, 1, 9, 0, tzinfo=KST)  # 00:00 UTC
+    commit_personal(store, with_buyer(shipped("1001")), ended={ORDER.ref: ended_kst})
+    assert store.purge_personal_data(datetime(2025, 9, 1, 0, 0, tzinfo=timezone.utc)) == 0
+    assert store.purge_personal_data(datetime(2025, 9, 1, 0, 1, tzinfo=timezone.utc)) == 1
+
+
+def raw_rows(path: Path) -> str:
+    """Every row of every table but ``personal``, as text (snapshots decompressed)."""
+    db = sqlite3.connect(path)
+    tables = [
+        name
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if name != "personal"
+    ]
+    texts = []
+    for table in tables:
+        for row in db.execute(f"SELECT * FROM {table}"):  # noqa: S608 - the file's own tables
+            for value in row:
+                is_blob = isinstance(value, bytes)
+                texts.append(zlib.decompress(value).decode("utf-8") if is_blob else str(value))
+    db.close()
+    return "\n".join(texts)
+
+
+def test_sqlite_keeps_the_delivery_details_out_of_states_log_journal_and_outbox(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    state = with_buyer(placed())
+    batch = StoreBatch()
+    batch.states = {ORDER.ref: state}
+    batch.outbox = {1: entry(1)}
+    batch.journal = [(1, encode_event(ev.OrderPaid(order=state.order)))]
+    store.commit(batch)
+    store.checkpoint()  # the log folded into ``orders`` too
+    commit_personal(store, state._replace(last_reason="again"))  # and a logged row
+    text = raw_rows(path)
+    assert ORDER.ref.order_id in text  # the rows are there, read as text
+    for personal in BUYER_TEXTS:
+        assert personal not in text
+    [(data,)] = sqlite3.connect(path).execute("SELECT data FROM personal").fetchall()
+    assert BUYER.name in data
+    store.close()
+
+
+def test_purged_delivery_details_leave_the_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteStore(path)
+    orders = [with_buyer(shipped(str(2000 + i))) for i in range(200)]
+    ended = {s.order.ref: T0 for s in orders}
+    commit_personal(store, *orders, ended=ended)
+    store.checkpoint()
+    raw = path.read_bytes()
+    assert BUYER.address1.encode() in raw
+    # Some SQLite builds overwrite deleted bytes by default; this connection does not, so
+    # the purge itself must.
+    store._db.execute("PRAGMA secure_delete=OFF")
+    assert store.purge_personal_data(T0 + timedelta(days=1)) == 200
+    assert store._db.execute("PRAGMA secure_delete").fetchone() == (0,)  # restored
+    files = [path, path.with_name(path.name + "-wal")]
+    for name in files:
+        if name.exists():
+            content = name.read_bytes()
+            for personal in BUYER_TEXTS:
+                assert personal.encode() not in content
+    store.close()
+
+
+def test_a_version_4_file_migrates_and_keeps_delivery_details_from_then_on(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v4.db"
+    db = sqlite3.connect(path)
+    for step in _store_sqlite.MIGRATIONS[:4]:
+        step(db)
+    db.execute("PRAGMA user_version=4")
+    db.execute(
+        "INSERT INTO orders (ref, active, state) VALUES (?, 1, ?)",
+        (ref_key(ORDER.ref), encode_state(placed())),
+    )
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.load_active() == [placed()]  # its states never held delivery details
+    commit_personal(store, with_buyer(placed("1002")))
+    store.close()
+    assert SQLiteStore(path).get_order(OTHER.ref) == with_buyer(placed("1002"))
+
+
+def test_unreadable_delivery_details_are_a_store_error_without_the_data() -> None:
+    text = encode_recipient(BUYER)
+    assert decode_recipient(ORDER.ref, text) == BUYER
+    broken = text.replace(BUYER.phone, "")  # a required field left blank
+    with pytest.raises(StoreError) as caught:
+        decode_recipient(ORDER.ref, broken)
+    with pytest.raises(StoreError, match="codec"):
+        decode_recipient(ORDER.ref, '["김수령"]')
+    with pytest.raises(StoreError, match="codec"):
+        decode_recipient(ORDER.ref, "not json")
+    message = str(caught.value)
+    assert str(ORDER.ref) in message
+    for personal in BUYER_TEXTS:
+        assert personal not in message
+        assert personal not in repr(caught.value)

@@ -14,6 +14,7 @@ import types
 import typing
 from collections.abc import Iterator
 
+import attrs
 import pytest
 
 import consign_core
@@ -185,6 +186,30 @@ def test_the_facade_re_exports_the_nouns_reached_for_first(noun: str) -> None:
     home = getattr(value, "__module__", None) or consign_core._LAZY[noun]
     assert getattr(importlib.import_module(consign_core._LAZY[noun]), noun) is value
     assert home.startswith("consign_core.")
+
+
+def test_the_facade_request_carries_the_buyers_delivery_details_and_the_option() -> None:
+    recipient = consign_core.Recipient(
+        name="수취인",
+        phone="0502-0000-0000",
+        zip_code="06236",
+        address1="주소",
+        address2="",
+        memo="",
+    )
+    request = consign_core.PlaceOrderRequest(
+        order_ref=consign_core.OrderRef(market="coupang", order_id="1"),
+        supplier_id="S1",
+        item_id="1001",
+        quantity=1,
+        idempotency_key="coupang:1:1",
+        recipient=recipient,
+        option="00_01",
+    )
+    assert (request.recipient, request.option) == (recipient, "00_01")
+    fields = [f.name for f in attrs.fields(consign_core.Recipient)]
+    assert fields == ["name", "phone", "zip_code", "address1", "address2", "memo"]
+    assert "주소" not in repr(request)
 
 
 def test_every_facade_name_resolves_and_is_listed_by_dir() -> None:

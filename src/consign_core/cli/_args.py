@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+import re
+from datetime import date, datetime, timedelta, timezone
 from typing import NoReturn
 
 
@@ -54,17 +55,68 @@ def _share(text: str) -> float:
     return value
 
 
-def _instant(text: str) -> datetime:
-    value = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _instant(text: str) -> datetime | date:
+    """An aware time, or a date alone (the caller makes it the end of that day)."""
+    value = text.strip()
+    if _DATE_ONLY.fullmatch(value) is not None:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            msg = f"expected a date such as 2025-09-29, got '{text}'"
+            raise argparse.ArgumentTypeError(msg) from None
+    value = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        msg = f"expected an ISO 8601 time such as 2025-09-29T10:00:00+09:00, got {text!r}"
+        msg = (
+            "expected an ISO 8601 time such as 2025-09-29T10:00:00+09:00 or a date such as "
+            f"2025-09-29, got '{text}'"
+        )
         raise argparse.ArgumentTypeError(msg) from None
     if parsed.utcoffset() is None:
-        msg = f"the time {text!r} needs a UTC offset, e.g. {text}+09:00"
+        hint = parsed.replace(tzinfo=timezone(timedelta(hours=9))).isoformat()
+        msg = f"the time '{text}' needs a UTC offset, e.g. {hint}"
         raise argparse.ArgumentTypeError(msg)
     return parsed
+
+
+def _country(text: str) -> str:
+    """A country code of the ``holidays`` package (``KR``, ``BR`` ...), upper-cased."""
+    import holidays
+
+    code = text.strip().upper()
+    if code not in holidays.list_supported_countries():
+        msg = f"expected a country code of the holidays package such as KR or BR, got '{text}'"
+        raise argparse.ArgumentTypeError(msg)
+    return code
+
+
+_AT_HELP = (
+    "at this time (default: the log's last time); a date alone means the end of that day "
+    "in the log's zone"
+)
+
+
+def _log_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that reads an order log has."""
+    parser.add_argument(
+        "--on-bad-rows",
+        choices=["error", "skip"],
+        default="error",
+        help="a bad row stops the command (error, the default) or is reported on stderr and "
+        "left out (skip)",
+    )
+    parser.add_argument(
+        "--calendar",
+        type=_country,
+        default="KR",
+        metavar="CC",
+        help="the country whose business days count, a country code of the holidays package "
+        "(default KR)",
+    )
 
 
 def _build_parser() -> _Parser:
@@ -155,6 +207,7 @@ def _build_parser() -> _Parser:
     )
     bt.add_argument("--json", action="store_true", help="print the JSON document")
     bt.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    _log_options(bt)
 
     rates = sub.add_parser(
         "rates",
@@ -163,10 +216,9 @@ def _build_parser() -> _Parser:
     )
     rates.add_argument("file", metavar="FILE.csv", help="the order log")
     rates.add_argument("--market", required=True, choices=markets, help="the market's rules")
-    rates.add_argument(
-        "--at", type=_instant, help="report at this time (default: the log's last time)"
-    )
+    rates.add_argument("--at", type=_instant, help=f"report {_AT_HELP}")
     rates.add_argument("--json", action="store_true", help="print the JSON document")
+    _log_options(rates)
 
     trust = sub.add_parser(
         "trust",
@@ -174,14 +226,27 @@ def _build_parser() -> _Parser:
         description="Suppliers of an order log with tier, cancel risk and time to tracking.",
     )
     trust.add_argument("file", metavar="FILE.csv", help="the order log")
-    trust.add_argument(
-        "--at", type=_instant, help="assess at this time (default: the log's last time)"
-    )
+    trust.add_argument("--at", type=_instant, help=f"assess {_AT_HELP}")
     trust.add_argument("--json", action="store_true", help="print the JSON document")
+    _log_options(trust)
 
     sub.add_parser(
         "scenarios",
         help="list the built-in simulation scenarios",
         description="List the built-in simulation scenarios.",
     )
+
+    dec = sub.add_parser(
+        "decisions",
+        help="one order's decision history, from the engine's store file",
+        description=(
+            "What the engine decided about one order (confirm now, wait, escalate, a "
+            "person's decision), when, why and on which numbers, oldest first."
+        ),
+    )
+    dec.add_argument("--store", required=True, metavar="FILE", help="the SQLite store file")
+    dec.add_argument(
+        "order", metavar="ORDER", help="the order as the engine prints it, e.g. coupang:123-456"
+    )
+    dec.add_argument("--json", action="store_true", help="print the JSON document")
     return parser

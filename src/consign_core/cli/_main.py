@@ -7,7 +7,9 @@ Subcommands:
   model's online predictions (``docs/backtest.md``);
 - ``rates FILE.csv --market M``: the cancel-rate / penalty report of the log, with headroom;
 - ``trust FILE.csv``: the suppliers of the log with their tier, risk and time to tracking;
-- ``scenarios``: the built-in simulation scenarios.
+- ``scenarios``: the built-in simulation scenarios;
+- ``decisions --store FILE ORDER``: one order's decision history, read from the engine's
+  SQLite store (``docs/tutorial.md``).
 
 Every subcommand prints a table, or with ``--json`` the documented JSON document on stdout.
 Tables are aligned by display width (Korean names take two columns a syllable); on a terminal
@@ -26,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from consign_core.cli._args import _PROG, _build_parser, _UsageError
+from consign_core.cli._decisions import _decisions
 from consign_core.cli._logs import _backtest, _rates, _trust
 from consign_core.cli._simulate import _scenarios, _simulate
 from consign_core.errors import ConsignError
@@ -40,6 +43,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, TextIO], int]] = {
     "rates": _rates,
     "trust": _trust,
     "scenarios": _scenarios,
+    "decisions": _decisions,
 }
 
 

@@ -30,8 +30,11 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
+
 from consign_core.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar, require_aware
 from consign_core.domain.cancel_rate import Ledger
+from consign_core.domain.decisions import DecisionRecord
 from consign_core.domain.events import (
     Delivered,
     InvoiceUploaded,
@@ -46,7 +49,11 @@ from consign_core.domain.model import (
     OrderRef,
 )
 from consign_core.domain.rules import RuleProfile
-from consign_core.domain.timing import SupplierOrderState, watches_supplier_confirmation
+from consign_core.domain.timing import (
+    SupplierOrderState,
+    make_policy,
+    watches_supplier_confirmation,
+)
 from consign_core.domain.timing._types import ConfirmationPolicy
 from consign_core.domain.trust import TrustConfig, TrustModel
 from consign_core.domain.workflow import sources_from
@@ -63,9 +70,13 @@ from consign_core.domain.workflow._types import (
     WorkflowEvent,
 )
 from consign_core.engine._exec import Run, execute
+from consign_core.engine._history import DecisionLog
+from consign_core.engine._listing import listing_port_of
 from consign_core.engine._persist import Persistence
+from consign_core.engine._poll_alarm import PollAlarm
 from consign_core.engine._polls import Polling
 from consign_core.engine._settings import EngineSettings, RunReport
+from consign_core.engine._sources import option_of, split_options
 from consign_core.engine.ports import (
     BuyerMessenger,
     MarketPort,
@@ -92,6 +103,7 @@ _LEDGER_EVENTS = (OrderPaid, OrderCancelled, InvoiceUploaded, Delivered)
 _OBSERVED_EVENTS = _LEDGER_EVENTS + _TRUST_EVENTS
 _OPEN_SUPPLIER = frozenset({SupplierOrderState.PLACED, SupplierOrderState.CONFIRMED})
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_PURGE_EVERY = timedelta(days=1)
 
 
 class Engine(Polling, Persistence):
@@ -102,10 +114,14 @@ class Engine(Polling, Persistence):
         supplier: the supplier port (e.g. :class:`~consign_core.testing.InMemorySupplier`).
         store: where state lives (:class:`~consign_core.store.SQLiteStore` or
             :class:`~consign_core.store.InMemoryStore`).
-        policy: the confirmation-timing policy (:func:`~consign_core.domain.timing.make_policy`).
+        policy: the confirmation-timing policy, or a built-in policy's name (given to
+            :func:`~consign_core.domain.timing.make_policy`); anything else is refused with a
+            :class:`~consign_core.errors.ConfigurationError`.
         profile: the market's rule profile (:func:`~consign_core.domain.rules.get_profile`).
         sources: SKU -> supplier sources, primary first (see
-            :func:`~consign_core.domain.workflow.sources_from` for the accepted shapes).
+            :func:`~consign_core.domain.workflow.sources_from` for the accepted shapes); a
+            source may also be ``(supplier_id, item_id, option)``, the supplier's option code
+            of the item (``None``: a single-option item), which the supplier order carries.
         trust: the trust model for a fresh store (default: ``TrustModel(TrustConfig())``);
             a store with a snapshot restores its own.
         ledger: the ledger for a fresh store (default: ``Ledger(profile)``); likewise.
@@ -124,7 +140,7 @@ class Engine(Polling, Persistence):
         supplier: SupplierPort,
         store: Store,
         *,
-        policy: ConfirmationPolicy,
+        policy: ConfirmationPolicy | str,
         profile: RuleProfile,
         sources: Mapping[str, Any],
         trust: TrustModel | None = None,
@@ -140,10 +156,11 @@ class Engine(Polling, Persistence):
         self._market = market
         self._supplier = supplier
         self._store = store
-        self._policy = policy
-        self._reask_on_confirmation = watches_supplier_confirmation(policy)
+        self._policy = _resolve_policy(policy)
+        self._reask_on_confirmation = watches_supplier_confirmation(self._policy)
         self._profile = profile
-        self._sources: dict[str, tuple[SupplierSource, ...]] = sources_from(sources)
+        plain, self._options = split_options(sources)
+        self._sources: dict[str, tuple[SupplierSource, ...]] = sources_from(plain)
         self._calendar = calendar
         self._trust = trust if trust is not None else TrustModel(TrustConfig(), calendar=calendar)
         self._ledger = ledger if ledger is not None else Ledger(profile, calendar=calendar)
@@ -155,8 +172,12 @@ class Engine(Polling, Persistence):
             if self._settings.supplier_order_feed and isinstance(supplier, SupplierOrderFeed)
             else None
         )
+        self._listing_port = listing_port_of(market, enabled=self._settings.mirror_listing)
+        self._listing_items = None  # source item -> SKUs, built on the first stock change
         self._on_escalate = on_escalate
         self._log = logger if logger is not None else _LOGGER
+        self._decision_log = DecisionLog(store, self._log)
+        self._poll_alarm = PollAlarm(self._log)
         if market.market.strip().casefold() != profile.market.strip().casefold():
             msg = f"market {market.market!r} does not match the profile's market {profile.market!r}"
             raise ConfigurationError(msg)
@@ -182,6 +203,7 @@ class Engine(Polling, Persistence):
         self._last_seq = 0
         self._snapshot_due = 0
         self._ctx: WorkflowContext | None = None
+        self._next_purge: datetime | None = None  # the personal-data purge: once a day
 
     # ------------------------------------------------------------------ read-only views
 
@@ -237,6 +259,24 @@ class Engine(Polling, Persistence):
         """Orders waiting for a person (answer with a ``ManualDecision`` in :meth:`run_once`)."""
         self._ensure_loaded()
         return [s for s in self._states.values() if s.escalation is not None]
+
+    def source_option(self, sku: str, candidate: int, source: tuple[str, str]) -> str | None:
+        """The supplier's option code of ``source`` (``(supplier_id, item_id)``) as a source of
+        ``sku``, the ``candidate``-th one when it is (an alternate has its own); ``None`` for
+        a source without one."""
+        return option_of(self._options, self._sources, sku, candidate, source)
+
+    def decisions(self, ref: OrderRef) -> list[DecisionRecord]:
+        """One order's decision history, oldest first, as the store keeps it (across restarts).
+
+        Each :class:`~consign_core.domain.decisions.DecisionRecord` has ``at``, ``kind``
+        (confirm now, wait, escalate, or a person's decision), ``reason`` and ``numbers``; a
+        re-check that repeats the previous record is not a new one (see
+        :mod:`consign_core.domain.decisions`). An unknown order has none. A ``ref`` that is
+        not an :class:`~consign_core.domain.model.OrderRef` raises
+        :class:`~consign_core.errors.ValidationError`.
+        """
+        return self._decision_log.records(ref)
 
     # ------------------------------------------------------------------ running
 
@@ -308,11 +348,27 @@ class Engine(Polling, Persistence):
     def checkpoint(self) -> None:
         """Write the trust / ledger / stock snapshot now and prune the journal."""
         self._ensure_loaded()
-        run = self._new_run(self._ledger.now or _EPOCH)
+        now = self._ledger.now
+        run = self._new_run(now or _EPOCH)
         self._snapshot(run)
         self._store.commit(run.batch)
+        if now is not None:
+            self._purge_personal_data(now)
 
     # ------------------------------------------------------------------ the run
+
+    def _ensure_loaded(self) -> None:
+        if self._loaded:
+            return
+        super()._ensure_loaded()
+        ctx = self._ctx
+        if ctx is not None:  # the workflow asks the policy through the decision log's tap
+            tap = self._decision_log.wrap(ctx.decide, self._states)
+            self._ctx = attrs.evolve(ctx, decide=tap)
+
+    def _poll_error(self, what: str, exc: AdapterError, run: Run) -> None:
+        run.poll_errors.append(f"{what}: {exc}")
+        self._poll_alarm.failed(what, exc, run.now)
 
     def _new_run(self, now: datetime) -> Run:
         return Run(now, self._pending, self._fresh, self._backoff, self._log)
@@ -331,6 +387,7 @@ class Engine(Polling, Persistence):
             incoming += self._poll_requests(run, {ref for ref, _ in incoming if ref is not None})
         incoming += self._poll_changes(run)
         incoming += self._poll_supplier_orders(run)
+        self._poll_alarm.settle(now)
         incoming += self._due_wakeups(now)
         rounds = 0
         while True:
@@ -353,6 +410,8 @@ class Engine(Polling, Persistence):
         if self._last_seq >= self._snapshot_due:
             self._snapshot(run)
             self._store.commit(run.batch)
+        if self._next_purge is None or now >= self._next_purge:
+            self._purge_personal_data(now)
         report = RunReport(
             now=now,
             new_orders=run.new_orders,
@@ -375,6 +434,8 @@ class Engine(Polling, Persistence):
         run: Run,
         ctx: WorkflowContext,
     ) -> None:
+        history = self._decision_log
+        tap = history.tap  # set by _ensure_loaded
         for ref, event in incoming:
             state = None
             if ref is not None:
@@ -392,6 +453,8 @@ class Engine(Polling, Persistence):
                 and state.supplier_order_id == event.supplier_order_id
             ):
                 self._seller_cancelled_supplier_order(state, state.supplier_id, event, run)
+            if tap is not None:
+                tap.last = None
             try:
                 result = step(state, event, ctx)
             except InvalidTransitionError as exc:
@@ -403,13 +466,26 @@ class Engine(Polling, Persistence):
             if result.state is state and not result.commands:
                 continue  # nothing changed (a duplicate, a stale wake-up...)
             self._put(result.state, run)
+            history.after_step(state, result, event, run.batch, run.now)
             for command in result.commands:
                 self._dispatch(result.state, command, run)
+
+    def _purge_personal_data(self, now: datetime) -> None:
+        """Have the store forget the delivery details of the orders that ended more than the
+        retention ago (at most once a day; the next run retries a failed purge)."""
+        purged = self._store.purge_personal_data(now - self._settings.personal_data_retention)
+        self._next_purge = now + _PURGE_EVERY
+        if purged:
+            self._log.info("purged the delivery details of %d ended orders", purged)
 
     def _put(self, state: OrderState, run: Run) -> None:
         ref = state.order.ref
         run.batch.states[ref] = state
         previous = self._states.get(ref)
+        if previous is None:  # new, or ended before (its delivery details may be kept)
+            run.batch.ended[ref] = run.now if state.is_terminal else None
+        elif state.is_terminal:  # the retention of its delivery details starts now
+            run.batch.ended[ref] = run.now
         old_item = None if previous is None else (previous.supplier_id, previous.item_id)
         new_item = (state.supplier_id, state.item_id)
         if previous is not None and previous.supplier_order_id is not None:
@@ -472,3 +548,21 @@ class Engine(Polling, Persistence):
         base: timedelta = self._settings.retry_base * (2 ** min(attempts - 1, 20))
         cap: timedelta = self._settings.retry_cap
         return base if base < cap else cap
+
+
+def _resolve_policy(policy: object) -> ConfirmationPolicy:
+    """A built-in policy for a name; the policy itself if it has a ``name`` and a ``decide``;
+    :class:`~consign_core.errors.ConfigurationError` naming ``policy`` otherwise."""
+    if isinstance(policy, str):
+        return make_policy(policy)
+    if isinstance(policy, type):
+        name = policy.__name__
+        msg = f"policy must be a policy instance, got the class {name}; write {name}()"
+        raise ConfigurationError(msg, field="policy", value=policy)
+    if isinstance(policy, ConfirmationPolicy) and callable(getattr(policy, "decide", None)):
+        return policy
+    msg = (
+        f"policy must be a confirmation policy (with a name and a decide(context) method) or "
+        f"a built-in policy's name, got a {type(policy).__name__}"
+    )
+    raise ConfigurationError(msg, field="policy", value=policy)

@@ -59,6 +59,11 @@ class Persistence(EngineBase):
         if isinstance(event, _TRUST_EVENTS):
             self._trust.observe(event)
         else:
+            if run is not None and event.at > run.now:
+                # paid (or cancelled...) after the run's ``now``: a skewed clock or a fake filled
+                # ahead. Booked at ``now``, so the ledger's clock never runs ahead of the engine
+                # and ``ledger.headroom(now)`` keeps working.
+                event = _at_most(event, run.now)
             clock = self._ledger.now
             if clock is not None and event.at < clock:
                 event = _at_least(event, clock)
@@ -215,6 +220,19 @@ class _LedgerView:
     def headroom(self, now: datetime, order: MarketOrder | None = None) -> Headroom:
         clock = self._ledger.now
         return self._ledger.headroom(now if clock is None or now >= clock else clock, order)
+
+
+def _at_most(event: Event, now: datetime) -> Event:
+    """``event`` moved back to ``now`` (an order paid after the engine's time is booked at the
+    time the engine learned of it; its ship-by deadline is kept)."""
+    if isinstance(event, OrderPaid):
+        order = event.order
+        return OrderPaid(order=attrs.evolve(order, paid_at=now, ship_by=max(order.ship_by, now)))
+    if isinstance(event, OrderCancelled):
+        return OrderCancelled(ref=event.ref, cancellation=attrs.evolve(event.cancellation, at=now))
+    if isinstance(event, InvoiceUploaded | Delivered):
+        return attrs.evolve(event, at=now)
+    return event
 
 
 def _at_least(event: Event, clock: datetime) -> Event:

@@ -26,6 +26,7 @@ from consign_core.domain.workflow._types import (
 )
 from consign_core.engine._exec import Run
 from consign_core.engine.ports import (
+    ListingPort,
     MarketPort,
     SupplierOrderFeed,
     SupplierPort,
@@ -94,11 +95,24 @@ class EngineSettings:
     """First back-off after a timeout or 5xx; doubles per attempt."""
     retry_cap: timedelta = attrs.field(default=timedelta(minutes=30), validator=_non_negative_delta)
     """Longest back-off."""
+    mirror_listing: bool = attrs.field(default=True, validator=_is_bool)
+    """Mirror the supplier's stock onto the market listing when the market port can set it
+    (:class:`~consign_core.engine.ports.ListingPort`): a SKU whose every source is reported
+    sold out stops selling, and resumes when one is restocked (through the outbox, only on a
+    change). ``False``, or a market port without ``set_listing``: the listing is left alone."""
     snapshot_every: int = attrs.field(default=50_000, validator=int_at_least(1))
     """Write the trust / ledger snapshot (and prune the journal) after at least this many
     journal records, and at least 8 records per entry the ledger remembers (a snapshot costs
     in proportion to the ledger, so this keeps its cost per order constant);
     :meth:`Engine.checkpoint` writes one at any time."""
+    personal_data_retention: timedelta = attrs.field(
+        default=timedelta(days=90), validator=_non_negative_delta
+    )
+    """How long the store keeps an order's delivery details (the buyer's name, phone and
+    address) after the order ended (shipped, delivered or cancelled); the engine purges them
+    once a day (and on :meth:`Engine.checkpoint`), the order's state stays. An open order is
+    never purged. The default covers the returns and claims that follow a delivery; see the
+    store documentation for the reasoning."""
 
 
 @attrs.frozen(kw_only=True)
@@ -143,6 +157,8 @@ class EngineBase:
     _templates: dict[str, str]
     _settings: EngineSettings
     _order_feed: SupplierOrderFeed | None
+    _listing_port: ListingPort | None
+    _listing_items: dict[tuple[str, str], tuple[str, ...]] | None
     _log: logging.Logger
     _trust_initial: TrustState
     _ledger_initial: LedgerState
@@ -164,6 +180,8 @@ class EngineBase:
     _last_seq: int
     _snapshot_due: int
     _ctx: WorkflowContext | None
+    _options: dict[str, tuple[str | None, ...]]
+    _next_purge: datetime | None
 
     if TYPE_CHECKING:
 

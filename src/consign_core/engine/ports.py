@@ -27,6 +27,8 @@ cancel market order          reads the order back; re-sends only if it is not ca
 cancel supplier order        reads the supplier order back; re-sends only if still open
 answer buyer request         reads the order back; re-sends only if not settled
 message buyer                re-sends blindly (at least once; a duplicate note is harmless)
+set listing                  re-sends blindly (stopping or resuming twice is harmless);
+                             a newer state for the same SKU replaces a pending one
 ==========================  ==========================================================
 """
 
@@ -35,7 +37,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -52,6 +54,7 @@ from consign_core.domain.model import (
     CancelReason,
     MarketOrder,
     OrderRef,
+    Recipient,
     SupplierItem,
     SupplierOrder,
     Tracking,
@@ -61,6 +64,7 @@ from consign_core.domain.workflow._types import (
     BuyerRequestKind,
     SupplierCancelOutcome,
 )
+from consign_core.errors import ValidationError
 
 
 __all__ = [
@@ -73,6 +77,7 @@ __all__ = [
     "InvoiceUpload",
     "ItemChange",
     "ItemResult",
+    "ListingPort",
     "MarketOrderSnapshot",
     "MarketOrderStatus",
     "MarketPort",
@@ -211,6 +216,18 @@ class BuyerRequestPage:
 # --------------------------------------------------------------------------------------
 
 
+def _recipient_or_none(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A :class:`~consign_core.domain.model.Recipient` or ``None``; anything else is refused
+    without showing it (it may hold the buyer's personal data)."""
+    if value is not None and not isinstance(value, Recipient):
+        owner = type(instance).__name__
+        msg = (
+            f"{owner}.{attribute.name} must be a Recipient or None, got a "
+            f"{type(value).__name__} (the value may be personal data: not shown)"
+        )
+        raise ValidationError(msg, field=attribute.name, value=None)
+
+
 @attrs.frozen(kw_only=True)
 class PlaceOrderRequest:
     """An order to place at a supplier (Domeme ``setOrder``)."""
@@ -226,6 +243,14 @@ class PlaceOrderRequest:
     idempotency_key: str = attrs.field(validator=non_empty_str)
     """The seller's reference for this attempt; the adapter stores it with the order (Domeme:
     in the seller memo) so that :meth:`SupplierPort.find_order` can find it again."""
+    recipient: Recipient | None = attrs.field(default=None, validator=_recipient_or_none)
+    """The buyer's delivery details, from the market order (a consignment supplier ships to
+    the buyer); ``None`` when the market gave none (the policy lab's orders). Personal data:
+    its ``repr`` shows none of it. An adapter that needs it (Domeme) refuses a request
+    without it."""
+    option: str | None = attrs.field(default=None, validator=optional(non_empty_str))
+    """The supplier's option code of the item (from the SKU's source); ``None`` for an item
+    with a single option (Domeme writes ``00``)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -336,6 +361,29 @@ class MarketPort(Protocol):
         """Answer a buyer's request (Coupang ``stoppedShipment`` / ``completedShipment``).
 
         ``ACCEPT_CANCEL`` on a cancellation the market already made by itself is a no-op.
+        """
+        ...
+
+
+@runtime_checkable
+class ListingPort(Protocol):
+    """What a :class:`MarketPort` may offer besides: set a listed item's sales state.
+
+    A consignment seller's listing should follow the supplier's stock: an order for an item the
+    supplier has sold out of is a stock-out cancel (the seller's fault) waiting to happen. When
+    the market port has this method (checked once, structurally, when the engine is built) and
+    ``EngineSettings.mirror_listing`` is on, the engine mirrors the supplier's change feed onto
+    the market: every source of a SKU sold out -> stop its sales; one back in stock -> resume.
+    A port without it (an older embedder's) keeps working; the engine just sends no listing
+    commands.
+    """
+
+    def set_listing(self, market_sku: str, *, selling: bool, quantity: int | None = None) -> None:
+        """Stop (``selling=False``) or resume (``True``) the sales of the item listed as
+        ``market_sku`` (Coupang: the ``vendorItemId``); ``quantity``, when given, also sets its
+        sellable quantity. Idempotent: setting the state it already has succeeds.
+
+        Raises :class:`~consign_core.errors.NotFoundError` for an item the market does not list.
         """
         ...
 

@@ -12,16 +12,23 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from consign_core.domain.model import OrderRef
+from consign_core.domain.decisions import DecisionRecord
+from consign_core.domain.model import MarketOrder, OrderRef
 from consign_core.domain.workflow._types import OrderState
 from consign_core.errors import StoreError
 from consign_core.store._codec import (
     OrderCache,
+    decision_names,
     decode_command,
+    decode_decision,
+    decode_recipient,
     decode_state,
     encode_command,
+    encode_decision,
+    encode_recipient,
     encode_state,
     ref_key,
+    with_recipient,
 )
 from consign_core.store._types import OutboxEntry, OutboxStatus, StoreBatch
 
@@ -91,7 +98,29 @@ def _v3(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite3.Connection) -> None:
+    """Each order's decision history (appended, oldest first by ``seq``); the names of the
+    numbers are stored once per distinct list (``decision_names``), each row keeps the values."""
+    db.execute("CREATE TABLE decision_names (id INTEGER PRIMARY KEY, names TEXT NOT NULL UNIQUE)")
+    db.execute(
+        "CREATE TABLE decisions (seq INTEGER PRIMARY KEY, ref TEXT NOT NULL, at TEXT NOT NULL,"
+        " kind TEXT NOT NULL, reason TEXT NOT NULL, names INTEGER NOT NULL, numbers TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX decisions_ref ON decisions (ref)")
+
+
+def _v5(db: sqlite3.Connection) -> None:
+    """The buyers' delivery details (personal data), one row per order, apart from the order
+    states: ``ended`` is when the order ended (POSIX seconds; ``NULL`` while it is open), and
+    rows are deleted a retention after it. Older files had none to move: their states never
+    held them."""
+    db.execute(
+        "CREATE TABLE personal (ref TEXT PRIMARY KEY, data TEXT NOT NULL, ended REAL) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX personal_ended ON personal (ended) WHERE ended IS NOT NULL")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5)
 """Schema steps in order; step ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -109,6 +138,10 @@ class SQLiteStore:
       step by step (each step in its own transaction); a newer file is refused with
       :class:`~consign_core.errors.StoreError`.
     - One engine (one process) per file; the store does not arbitrate between writers.
+    - The buyers' delivery details (``MarketOrder.recipient``) live in a table of their own
+      (``personal``), never in the order states, the journal or the outbox; they are put back
+      on the order when a state is read, and :meth:`purge_personal_data` deletes them (with
+      ``secure_delete`` on, then a WAL checkpoint, so the bytes leave the file too).
     - Order states are appended to a log (``order_log``) and folded into the ``orders`` table
       once the log holds :attr:`fold_rows` rows (and on :meth:`checkpoint`), in the same
       transaction as the commit that fills it. Appending touches a few pages per commit where
@@ -131,6 +164,9 @@ class SQLiteStore:
         self._log_rows = 0
         self._log_seq = 0
         self._log_version = 0
+        # orders whose delivery details this store has written (by identity: an order never
+        # changes, its state does), so that a state's every new version does not rewrite them
+        self._kept: dict[int, MarketOrder] = {}
         try:
             self._db = sqlite3.connect(self._path, isolation_level=None)
             if self.schema_version == 0:
@@ -143,6 +179,9 @@ class SQLiteStore:
             self._db.execute("PRAGMA wal_autocheckpoint=4000")  # pages (~16 MB) between checkpoints
             self._migrate()
             self._read_log()
+            # no delivery details in the file yet: end times need not be written (the
+            # policy lab's and the benchmarks' orders have none)
+            self._has_personal = bool(self._db.execute("SELECT 1 FROM personal LIMIT 1").fetchall())
         except sqlite3.Error as exc:
             msg = f"cannot open the store at {self._path}: {exc}"
             raise StoreError(msg) from exc
@@ -211,13 +250,21 @@ class SQLiteStore:
         # One statement, so one snapshot of both tables (another store may fold in between
         # two), and no use of the log index (another store may have written since).
         rows = self._query(
-            "SELECT ref, state FROM orders WHERE active = 1"
+            "SELECT a.ref, a.state, p.data FROM (SELECT ref, state FROM orders WHERE active = 1"
             " AND ref NOT IN (SELECT ref FROM order_log)"  # a newer state is in the log
             " UNION ALL SELECT ref, state FROM order_log WHERE active = 1 AND seq IN"
-            " (SELECT MAX(seq) FROM order_log GROUP BY ref)"
+            " (SELECT MAX(seq) FROM order_log GROUP BY ref)) AS a"
+            " LEFT JOIN personal AS p ON p.ref = a.ref"
         )
-        rows.sort()
-        return [decode_state(text) for _, text in rows]
+        rows.sort(key=lambda row: row[0])
+        return [self._attach(decode_state(text), data) for _, text, data in rows]
+
+    @staticmethod
+    def _attach(state: OrderState, data: str | None) -> OrderState:
+        """``state`` with its order's delivery details put back (``data``: their row)."""
+        if data is None:
+            return state
+        return with_recipient(state, decode_recipient(state.order.ref, data))
 
     def get_order(self, ref: OrderRef) -> OrderState | None:
         """One order's state."""
@@ -230,7 +277,10 @@ class SQLiteStore:
             )
         if not rows:  # not logged since the last fold (or another store has just folded)
             rows = self._query("SELECT state FROM orders WHERE ref = ?", (key,))
-        return decode_state(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        personal = self._query("SELECT data FROM personal WHERE ref = ?", (key,))
+        return self._attach(decode_state(rows[0][0]), personal[0][0] if personal else None)
 
     def known(self, refs: Iterable[OrderRef]) -> set[OrderRef]:
         """The subset of ``refs`` with a stored state."""
@@ -316,6 +366,15 @@ class SQLiteStore:
         )
         return int(outbox), int(seqs[0][0] or 0)
 
+    def decisions(self, ref: OrderRef) -> list[DecisionRecord]:
+        """One order's decision records, oldest first."""
+        rows = self._query(
+            "SELECT d.at, d.kind, d.reason, n.names, d.numbers FROM decisions AS d"
+            " JOIN decision_names AS n ON n.id = d.names WHERE d.ref = ? ORDER BY d.seq",
+            (ref_key(ref),),
+        )
+        return [decode_decision(ref, *row) for row in rows]
+
     def size_bytes(self) -> int:
         """The database's size on disk (main file plus WAL)."""
         wal = self._path.with_name(self._path.name + "-wal")
@@ -359,13 +418,20 @@ class SQLiteStore:
             return
         db = self._db
         try:
+            personal = self._personal(batch)
             db.execute("BEGIN IMMEDIATE")
             try:
                 logged = self._write(db, batch)
+                if personal or (batch.ended and self._has_personal):
+                    self._write_personal(db, personal, batch)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            for _, _, order in personal:  # written: not again for this order
+                self._kept[id(order)] = order
+            if personal:
+                self._has_personal = True
             if logged is not None:  # the log index follows what was committed
                 self._logged(*logged)
             if batch.prune_journal_through is not None:
@@ -430,7 +496,97 @@ class SQLiteStore:
             )
         if batch.prune_journal_through is not None:
             db.execute("DELETE FROM journal WHERE seq <= ?", (batch.prune_journal_through,))
+        if batch.decisions:
+            self._append_decisions(db, batch)
         return logged
+
+    def _personal(self, batch: StoreBatch) -> list[tuple[str, str, MarketOrder]]:
+        """``(ref key, data, order)`` for each state whose delivery details are not written
+        yet (from this order object)."""
+        kept = self._kept
+        if len(kept) > 100_000:
+            kept.clear()  # re-writing an unchanged row is a no-op (see _write_personal)
+        rows = []
+        for ref, state in batch.states.items():
+            order = state.order
+            recipient = order.recipient
+            if recipient is not None and kept.get(id(order)) is not order:
+                rows.append((ref_key(ref), encode_recipient(recipient), order))
+        return rows
+
+    @staticmethod
+    def _write_personal(
+        db: sqlite3.Connection, rows: list[tuple[str, str, MarketOrder]], batch: StoreBatch
+    ) -> None:
+        if rows:  # a row is rewritten only when the details changed (no stale copies)
+            db.executemany(
+                "INSERT INTO personal (ref, data) VALUES (?, ?) ON CONFLICT (ref)"
+                " DO UPDATE SET data = excluded.data WHERE data != excluded.data",
+                [(key, data) for key, data, _ in rows],
+            )
+        ended = [(ref_key(ref), at) for ref, at in batch.ended.items()]
+        closed = [(at.timestamp(), key) for key, at in ended if at is not None]
+        reopened = [(key,) for key, at in ended if at is None]
+        if closed:  # the first end counts (a later event on an ended order keeps it)
+            db.executemany("UPDATE personal SET ended = ? WHERE ref = ? AND ended IS NULL", closed)
+        if reopened:  # open again: never purged while open
+            db.executemany(
+                "UPDATE personal SET ended = NULL WHERE ref = ? AND ended IS NOT NULL", reopened
+            )
+
+    def purge_personal_data(self, ended_before: datetime) -> int:
+        """Delete the delivery details of the orders that ended before ``ended_before``.
+
+        ``secure_delete`` is on for the delete, so SQLite overwrites the freed bytes, and the
+        WAL is checkpointed and truncated afterwards, so the old pages leave it too (unless
+        another connection is reading the file at that moment: then at a later checkpoint).
+        """
+        cut = ended_before.timestamp()
+        db = self._db
+        try:
+            (secure,) = db.execute("PRAGMA secure_delete").fetchone()
+            db.execute("PRAGMA secure_delete=ON")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    purged = db.execute(
+                        "DELETE FROM personal WHERE ended IS NOT NULL AND ended < ?", (cut,)
+                    ).rowcount
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            finally:  # back to what it was (some builds have it on by default)
+                db.execute(f"PRAGMA secure_delete={int(secure)}")
+            if purged:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                logger.info(
+                    "store %s: purged the delivery details of %d orders", self._path, purged
+                )
+        except sqlite3.Error as exc:
+            msg = f"cannot write to the store at {self._path}: {exc}"
+            raise StoreError(msg) from exc
+        return int(purged)
+
+    @staticmethod
+    def _append_decisions(db: sqlite3.Connection, batch: StoreBatch) -> None:
+        ids: dict[str, int] = {}  # names list -> its row, for this transaction
+        rows = []
+        for record in batch.decisions:
+            names = decision_names(record)
+            names_id = ids.get(names)
+            if names_id is None:
+                db.execute("INSERT OR IGNORE INTO decision_names (names) VALUES (?)", (names,))
+                (names_id,) = db.execute(
+                    "SELECT id FROM decision_names WHERE names = ?", (names,)
+                ).fetchone()
+                ids[names] = names_id
+            rows.append(encode_decision(record, names_id))
+        db.executemany(
+            "INSERT INTO decisions (ref, at, kind, reason, names, numbers)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     def _append_states(self, db: sqlite3.Connection, batch: StoreBatch) -> _Logged:
         """Append the batch's states to the log (folding it when full); the new log index

@@ -21,6 +21,7 @@ from consign_core.domain._validators import (
     int_at_least,
     optional,
 )
+from consign_core.domain.decisions import DecisionRecord
 from consign_core.domain.model import OrderRef
 from consign_core.domain.workflow._types import Command, OrderState
 
@@ -75,7 +76,16 @@ class StoreBatch:
     A plain mutable builder (not a value type): the engine fills it during a step.
     """
 
-    __slots__ = ("cursors", "journal", "outbox", "prune_journal_through", "snapshots", "states")
+    __slots__ = (
+        "cursors",
+        "decisions",
+        "ended",
+        "journal",
+        "outbox",
+        "prune_journal_through",
+        "snapshots",
+        "states",
+    )
 
     def __init__(self) -> None:
         """An empty batch."""
@@ -91,6 +101,12 @@ class StoreBatch:
         """``name -> (journal position, JSON-ready data)`` to save."""
         self.prune_journal_through: int | None = None
         """Delete journal records with ``seq <=`` this (already in a snapshot)."""
+        self.decisions: list[DecisionRecord] = []
+        """Decision records to append to their orders' histories, in the order made."""
+        self.ended: dict[OrderRef, datetime | None] = {}
+        """Orders that ended (became terminal) at that time, or ``None`` for an order that is
+        open again (escalated after it ended): the personal-data retention counts from it
+        (:meth:`Store.purge_personal_data`). A time already recorded is kept."""
 
     def __bool__(self) -> bool:
         """True when there is something to write."""
@@ -100,6 +116,8 @@ class StoreBatch:
             or self.cursors
             or self.journal
             or self.snapshots
+            or self.decisions
+            or self.ended
             or self.prune_journal_through is not None
         )
 
@@ -144,8 +162,23 @@ class Store(Protocol):
         """The highest outbox id and journal seq ever used (0 when none)."""
         ...
 
+    def decisions(self, ref: OrderRef) -> list[DecisionRecord]:
+        """One order's decision records, oldest first (empty when none)."""
+        ...
+
     def commit(self, batch: StoreBatch) -> None:
-        """Apply ``batch`` atomically (one transaction)."""
+        """Apply ``batch`` atomically (one transaction).
+
+        The buyer's delivery details (``state.order.recipient``) are kept apart from the
+        order state, keyed by order, and put back on the order when it is read; a state
+        without them does not remove what is kept.
+        """
+        ...
+
+    def purge_personal_data(self, ended_before: datetime) -> int:
+        """Forget the delivery details of every order that ended before ``ended_before``
+        (per :attr:`StoreBatch.ended`); the order states stay, without them. An order that
+        has not ended is never purged. Returns how many orders were purged."""
         ...
 
     def close(self) -> None:
