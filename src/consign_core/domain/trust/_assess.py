@@ -70,11 +70,13 @@ class _Assessing(_PendingIndex):
                 at = tb_clock[1] if tb_clock[0] == tb else _EPOCH + timedelta(hours=tb)
                 grid = self._grid
                 bh = self._bh
+                tau = self._tau
                 for p in sup.pending.values():
                     if p.placed_h <= tb and (bt is None or p.b is None):
                         if dz is sup.lz:
                             dz = list(dz)
-                        dz[bisect_right(grid, bh(p.placed_at, at))] += scale
+                        elapsed = tau(bh(p.placed_at, at), tb - p.placed_h)
+                        dz[bisect_right(grid, elapsed)] += scale
         cur = curve_from_counts(
             sup.ls,
             sup.lc,
@@ -107,7 +109,16 @@ class _Assessing(_PendingIndex):
         w = (x - lo) / (edges[j + 1] - lo)
         s0 = fs[j]
         c0 = fc[j]
-        return (s0 + (fs[j + 1] - s0) * w) * cur.inv_s, (c0 + (fc[j + 1] - c0) * w) * cur.inv_c
+        ds = fs[j + 1] - s0
+        dc = fc[j + 1] - c0
+        # a constant hazard within the bin: the share of the bin's exits that happened by x
+        # is (1 - r**w) / (1 - r), r = S(e_{j+1}) / S(e_j) (the uniform share w when r -> 1)
+        left = 1.0 - s0 - c0
+        out = ds + dc
+        if out > 1e-12 and left > out:
+            r = 1.0 - out / left
+            w = -math.expm1(w * math.log(r)) / (1.0 - r)
+        return (s0 + ds * w) * cur.inv_s, (c0 + dc * w) * cur.inv_c
 
     def assess(  # noqa: PLR0912, PLR0915 - one flat hot path (p50 budget 20 µs)
         self,
@@ -198,13 +209,20 @@ class _Assessing(_PendingIndex):
         else:
             cur = self._supplier_curve(sup, now_h)
         bh = self._bh
+        theta = self._theta
         if placed_at is None or placed_at == now:
             elapsed = 0.0
             horizon = bh(now, deadline)
+            if theta:
+                horizon += theta * ((deadline - now).total_seconds() / 3600.0 - horizon)
         else:
             elapsed = bh(placed_at, now)
-            elapsed = max(elapsed, 0.0)
             horizon = bh(placed_at, deadline)
+            if theta:
+                placed_h = (placed_at - _EPOCH).total_seconds() / 3600.0
+                elapsed += theta * ((now_h - placed_h) - elapsed)
+                horizon += theta * ((deadline - placed_at).total_seconds() / 3600.0 - horizon)
+            elapsed = max(elapsed, 0.0)
         p_inv = p_can = 0.0
         p_all = p  # P(cancels at all | pending now): the mean until elapsed time says more
         gs_t, gc_t = self._cdf2(cur, elapsed)

@@ -23,6 +23,11 @@ a count at a bucket start after its placement needs it (``observe`` stays free o
 calls; an order resolved before that is never clocked); a late one, placed by ``ztb``, is
 indexed at once. Orders whose clock cannot be computed exactly (a calendar subclass, a date
 outside the calendar's range) stay out of the index and are binned one by one.
+
+With a closed-time weight ``theta > 0`` (``_ModelCore._tau``) an order's elapsed time is
+``bh + theta * (calendar hours - bh)``, from the same exact ``bh`` and the placement hours:
+still non-increasing along the sorted orders, so the census bisects them with that key per
+grid edge (the same float formula as the one-by-one binning, hence the same bins).
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ class _PendingIndex(_ModelCore):
         ph.insert(i, t)
         pb.insert(i, b)
         if t <= sup.ztb and sup.zbt is not None:  # a late order, placed by the counted bucket
-            sup.zc[bisect_right(self._thresholds, sup.zbt - b)] += 1
+            sup.zc[self._zbin(sup, b, t)] += 1
             sup.zn += 1
 
     def _unindex(self, sup: _Sup, p: _Pending) -> None:
@@ -89,8 +94,17 @@ class _PendingIndex(_ModelCore):
         del ph[i]
         del pb[i]
         if p.placed_h <= sup.ztb and sup.zbt is not None:
-            sup.zc[bisect_right(self._thresholds, sup.zbt - b)] -= 1
+            sup.zc[self._zbin(sup, b, p.placed_h)] -= 1
             sup.zn -= 1
+
+    def _zbin(self, sup: _Sup, b: int, placed_h: float) -> int:
+        """The census bin at ``sup.ztb`` of an indexed order clocked ``b``, placed at hour
+        ``placed_h`` (``sup.zbt`` is not None)."""
+        assert sup.zbt is not None  # noqa: S101 - checked by the callers
+        if not self._theta:
+            return bisect_right(self._thresholds, sup.zbt - b)
+        business = (sup.zbt - b) / _US_PER_HOUR  # exactly bh(placed_at, tb): module docstring
+        return bisect_right(self._grid, self._tau(business, sup.ztb - placed_h))
 
     def _census(self, sup: _Sup, tb: float) -> None:
         """Count ``sup``'s indexed orders placed by ``tb`` per elapsed-time bin (docstring)."""
@@ -116,6 +130,9 @@ class _PendingIndex(_ModelCore):
             return
         hi = sup.zn = bisect_right(sup.ph, tb)
         pb = sup.pb
+        if self._theta:
+            self._census_mixed(sup, tb, bt, hi, zc)
+            return
         thresholds = self._thresholds
         if hi <= 8:  # few orders: one bisection of the grid each (the same counts)
             for i in range(hi):
@@ -131,3 +148,29 @@ class _PendingIndex(_ModelCore):
                         return
                 j += 1
             zc[j] = hi
+
+    def _census_mixed(self, sup: _Sup, tb: float, bt: int, hi: int, zc: list[int]) -> None:
+        """The census on a clock with a closed-time weight: the elapsed time of the order
+        at ``i``, ``tau(bh_i, tb - ph_i)``, does not increase with ``i`` (both parts fall
+        with the placement), so each grid edge takes one bisection of the orders."""
+        pb = sup.pb
+        ph = sup.ph
+        theta = self._theta
+        j = 0
+        for edge in self._grid:
+            lo = 0
+            top = hi
+            while lo < top:  # the first order whose elapsed time is below the edge
+                mid = (lo + top) // 2
+                business = (bt - pb[mid]) / _US_PER_HOUR
+                if business + theta * ((tb - ph[mid]) - business) >= edge:
+                    lo = mid + 1
+                else:
+                    top = mid
+            if lo != hi:
+                zc[j] = hi - lo
+                hi = lo
+                if not hi:
+                    return
+            j += 1
+        zc[j] = hi

@@ -2,10 +2,11 @@
 
 :class:`_Learning` binds the event handlers and takes the model's inputs: lifecycle events
 (:meth:`TrustModel.observe`: a placement opens a pending order; an invoice or a cancel resolves
-it, updating the decayed cancel and invoice counts, the quantity statistics, the lead-time bins
-and the quarantine trigger), platform signals (``register_supplier``), stock reports
-(``report_stock``) and withdrawn orders (``withdraw``). It moves the model's clock and runs the
-periodic population refit when it is due.
+it, updating the decayed cancel and invoice counts, the quantity statistics, the lead-time
+bins, the open / closed-hour counts behind the closed-time weight and the quarantine trigger),
+platform signals (``register_supplier``), stock reports (``report_stock``) and withdrawn orders
+(``withdraw``). It moves the model's clock and runs the periodic population refit when it is
+due.
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ class _Learning(_PopulationFit):
         p = sup.pending.get(supplier_order_id)
         if p is None:
             return False
-        j = bisect_right(self._grid, max(0.0, self._bh(p.placed_at, at)))
+        business = self._bh(p.placed_at, at)
+        calendar_hours = t - p.placed_h
+        j = bisect_right(self._grid, max(0.0, self._tau(business, calendar_hours)))
         del sup.pending[supplier_order_id]
         if sup.fresh.pop(supplier_order_id, None) is None:
             self._unindex(sup, p)
@@ -117,6 +120,7 @@ class _Learning(_PopulationFit):
         sup.lz[j] += w
         w = self._pop_scale(t)
         self._pop.lz[j] += w
+        self._count_exposure(business, calendar_hours, w)
         sup.lead_n += 1
         self._remember(sup, supplier_order_id, resolved=False)
         sup.ver += 1
@@ -193,7 +197,11 @@ class _Learning(_PopulationFit):
         mult = 1.0
         p = pending.get(oid)
         if p is not None:
-            j = bisect_right(self._grid, self._bh(p.placed_at, at))  # may raise: nothing changed
+            business = self._bh(p.placed_at, at)  # may raise: nothing changed yet
+            calendar_hours = t - p.placed_h
+            theta = self._theta
+            lead = business + theta * (calendar_hours - business) if theta else business
+            j = bisect_right(self._grid, lead)
             del pending[oid]
             if sup.fresh.pop(oid, None) is None:
                 self._unindex(sup, p)
@@ -233,10 +241,18 @@ class _Learning(_PopulationFit):
                     cells[cell + 2] += x
                     cells[cell + 3] += lp
                     pop.large += 1.0
+            if business > 0.0:  # the pending time, open and closed, for the theta fit
+                pop.open_x += wp * business
+            if calendar_hours > business:
+                pop.closed_x += wp * (calendar_hours - business)
             if cancel:
                 sup.lc[j] += w
                 pop.lc[j] += wp
             else:
+                if self._open_at(t):  # registered in an open or a closed hour
+                    pop.open_n += wp
+                else:
+                    pop.closed_n += wp
                 sup.ls[j] += w
                 pop.ls[j] += wp
                 sup.qw += w

@@ -212,6 +212,8 @@ class _Pop:
 
     __slots__ = (
         "cells",
+        "closed_n",
+        "closed_x",
         "curve",
         "fitted",
         "hc",
@@ -224,8 +226,11 @@ class _Pop:
         "ls",
         "lz",
         "mu",
+        "open_n",
+        "open_x",
         "ref",
         "strength",
+        "theta",
         "ver",
     )
 
@@ -244,5 +249,13 @@ class _Pop:
         self.hs: list[float] = []
         self.hc: list[float] = []
         self.lead_data = 0.0
+        # the closed-time weight theta (see _ModelCore._tau) and the decayed counts it is
+        # fitted from: invoices registered in open / closed hours of the calendar, and the
+        # hours orders spent pending in each (scaled units, like ls / lc / lz)
+        self.theta = 0.0
+        self.open_n = 0.0
+        self.closed_n = 0.0
+        self.open_x = 0.0
+        self.closed_x = 0.0
         self.ver = 0
         self.curve: Curve | None = None

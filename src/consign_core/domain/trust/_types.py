@@ -51,13 +51,18 @@ DEFAULT_LEAD_GRID_HOURS: tuple[float, ...] = (
     36.0,
     48.0,
     72.0,
+    96.0,
     120.0,
+    144.0,
+    168.0,
     240.0,
 )
 """Upper edges (business hours after placement) of the lead-time bins; the first bin starts at 0.
 
 With the default calendar's 00-24 window one business day is 24 business hours, so the grid
-is fine over the first two business days and ends at 10 business days.
+is fine over the first two business days, has an edge at every whole business day up to a week
+(shipping deadlines fall on whole days, and the question is whether tracking came before
+one) and ends at 10 business days.
 """
 
 
@@ -506,6 +511,17 @@ class PopulationState:
     """Population per-bin cancel hazards from the last fit."""
     lead_data: float = attrs.field(validator=_non_negative)
     """Decayed orders behind the population lead curve at the last fit (0: default curve)."""
+    closed_time_weight: float = attrs.field(default=0.0, validator=probability)
+    """The lead-time clock's weight of a closed hour relative to an open one, from the last
+    fit (0: business hours, 1: calendar hours)."""
+    invoices_in_open_hours: float = attrs.field(default=0.0, validator=_non_negative)
+    """Scaled decayed invoices registered in open hours of the calendar."""
+    invoices_in_closed_hours: float = attrs.field(default=0.0, validator=_non_negative)
+    """Scaled decayed invoices registered in closed hours of the calendar."""
+    pending_open_hours: float = attrs.field(default=0.0, validator=_non_negative)
+    """Scaled decayed open hours that orders spent pending."""
+    pending_closed_hours: float = attrs.field(default=0.0, validator=_non_negative)
+    """Scaled decayed closed hours that orders spent pending."""
 
 
 @attrs.frozen(kw_only=True)
