@@ -70,13 +70,11 @@ class _Assessing(_PendingIndex):
                 at = tb_clock[1] if tb_clock[0] == tb else _EPOCH + timedelta(hours=tb)
                 grid = self._grid
                 bh = self._bh
-                tau = self._tau
                 for p in sup.pending.values():
                     if p.placed_h <= tb and (bt is None or p.b is None):
                         if dz is sup.lz:
                             dz = list(dz)
-                        elapsed = tau(bh(p.placed_at, at), tb - p.placed_h)
-                        dz[bisect_right(grid, elapsed)] += scale
+                        dz[bisect_right(grid, bh(p.placed_at, at))] += scale
         cur = curve_from_counts(
             sup.ls,
             sup.lc,
@@ -208,21 +206,14 @@ class _Assessing(_PendingIndex):
             assert cur is not None  # noqa: S101 - set in __init__ and at every refit
         else:
             cur = self._supplier_curve(sup, now_h)
-        bh = self._bh
-        theta = self._theta
+        bh = self._bh  # the lead-time clock: business hours (and theta of the closed ones)
         if placed_at is None or placed_at == now:
             elapsed = 0.0
             horizon = bh(now, deadline)
-            if theta:
-                horizon += theta * ((deadline - now).total_seconds() / 3600.0 - horizon)
         else:
             elapsed = bh(placed_at, now)
-            horizon = bh(placed_at, deadline)
-            if theta:
-                placed_h = (placed_at - _EPOCH).total_seconds() / 3600.0
-                elapsed += theta * ((now_h - placed_h) - elapsed)
-                horizon += theta * ((deadline - placed_at).total_seconds() / 3600.0 - horizon)
             elapsed = max(elapsed, 0.0)
+            horizon = bh(placed_at, deadline)
         p_inv = p_can = 0.0
         p_all = p  # P(cancels at all | pending now): the mean until elapsed time says more
         gs_t, gc_t = self._cdf2(cur, elapsed)

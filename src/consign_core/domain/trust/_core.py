@@ -53,7 +53,8 @@ class _ModelCore:
         check_instance(calendar, BusinessCalendar, "calendar")
         self._cfg = config
         self._cal = calendar
-        self._bh = calendar.business_hours_between
+        self._cal_bh = calendar.business_hours_between  # the calendar's own business hours
+        self._bh = self._cal_bh  # the lead-time clock (see _set_theta)
         self._lam = _LN2 / (config.half_life_days * 24.0)
         self._grid = config.lead_grid_hours
         self._edges = (0.0, *config.lead_grid_hours)
@@ -160,6 +161,21 @@ class _ModelCore:
             return business
         return business + theta * (calendar_hours - business)
 
+    def _set_theta(self, theta: float) -> None:
+        """Use the closed-time weight ``theta``: ``_bh(start, end)`` becomes the lead-time
+        clock between two instants (the calendar's own method while ``theta`` is 0)."""
+        self._theta = theta
+        if not theta:
+            self._bh = self._cal_bh
+            return
+        business_hours = self._cal_bh
+
+        def clock(start: datetime, end: datetime) -> float:
+            business = business_hours(start, end)
+            return business + theta * ((end - start).total_seconds() / 3600.0 - business)
+
+        self._bh = clock
+
     def _count_exposure(self, business: float, calendar_hours: float, w: float) -> None:
         """Add an order's pending time, split into open and closed hours, to the theta fit."""
         pop = self._pop
@@ -180,7 +196,7 @@ class _ModelCore:
         if memo[0] == hour:
             return memo[1]
         start = _EPOCH + timedelta(hours=hour)
-        state = self._bh(start, start + _ONE_HOUR) > 0.0
+        state = self._cal_bh(start, start + _ONE_HOUR) > 0.0
         self._open_hour = (hour, state)
         return state
 

@@ -108,9 +108,8 @@ class _PopulationFit(_PendingIndex):
         theta = min(1.0, pop.closed_n / (expected + one)) if expected > 0.0 else 0.0
         pop.theta = theta
         if theta != self._theta:
-            self._theta = theta
-            for sup in self._sups.values():
-                sup.ztb = math.nan  # the census counts were taken on the old clock
+            self._set_theta(theta)
+            self._remix()
 
     def _fit_k(self) -> float:
         """Penalised logistic MLE of the quantity exponent on the binned large orders."""
@@ -145,7 +144,7 @@ class _PopulationFit(_PendingIndex):
 
     def _fit_lead(self, clock: datetime, now_h: float) -> None:
         pop = self._pop
-        bh = self._bh
+        bh = self._cal_bh
         tau = self._tau
         grid = self._grid
         end = grid[-1]

@@ -24,10 +24,13 @@ calls; an order resolved before that is never clocked); a late one, placed by ``
 indexed at once. Orders whose clock cannot be computed exactly (a calendar subclass, a date
 outside the calendar's range) stay out of the index and are binned one by one.
 
-With a closed-time weight ``theta > 0`` (``_ModelCore._tau``) an order's elapsed time is
-``bh + theta * (calendar hours - bh)``, from the same exact ``bh`` and the placement hours:
-still non-increasing along the sorted orders, so the census bisects them with that key per
-grid edge (the same float formula as the one-by-one binning, hence the same bins).
+With a closed-time weight ``theta > 0`` (``_ModelCore._set_theta``) an order's elapsed time
+is ``(1 - theta) * bh + theta * (calendar hours)``, the difference of two places on a mixed
+clock ``m = (1 - theta) * b / 3.6e9 + theta * (hours since the epoch)``; each indexed order
+keeps its ``m`` (sorted like ``b``), so the census is again one bisection per grid edge. The
+bins are those of the one-by-one count up to float rounding at an edge (the two compute the
+same quantity in a different order), and the incremental updates make the very comparisons
+of the census, so the counts stay consistent.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class _PendingIndex(_ModelCore):
         if not self._exact_clock:
             return None
         try:
-            f = self._bh(_BREF, at)
+            f = self._cal_bh(_BREF, at)
         except (ValidationError, OverflowError):
             return None  # outside the calendar's range: binned one by one (and raising) later
         n = round(f * _US_PER_HOUR)  # exact while |n| < 2**51 (about 70 years of hours)
@@ -76,6 +79,8 @@ class _PendingIndex(_ModelCore):
             i -= 1
         ph.insert(i, t)
         pb.insert(i, b)
+        if self._theta:
+            sup.pm.insert(i, self._mix(b, t))
         if t <= sup.ztb and sup.zbt is not None:  # a late order, placed by the counted bucket
             sup.zc[self._zbin(sup, b, t)] += 1
             sup.zn += 1
@@ -93,18 +98,34 @@ class _PendingIndex(_ModelCore):
             i += 1
         del ph[i]
         del pb[i]
+        if self._theta:
+            del sup.pm[i]
         if p.placed_h <= sup.ztb and sup.zbt is not None:
             sup.zc[self._zbin(sup, b, p.placed_h)] -= 1
             sup.zn -= 1
 
     def _zbin(self, sup: _Sup, b: int, placed_h: float) -> int:
         """The census bin at ``sup.ztb`` of an indexed order clocked ``b``, placed at hour
-        ``placed_h`` (``sup.zbt`` is not None)."""
+        ``placed_h`` (``sup.zbt`` is not None): the comparisons ``_census`` makes."""
         assert sup.zbt is not None  # noqa: S101 - checked by the callers
         if not self._theta:
             return bisect_right(self._thresholds, sup.zbt - b)
-        business = (sup.zbt - b) / _US_PER_HOUR  # exactly bh(placed_at, tb): module docstring
-        return bisect_right(self._grid, self._tau(business, sup.ztb - placed_h))
+        return bisect_right(sup.zneg, -self._mix(b, placed_h))
+
+    def _mix(self, b: int, hours: float) -> float:
+        """A place on the mixed clock: ``(1 - theta) * b / 3.6e9 + theta * hours``."""
+        theta = self._theta
+        return (1.0 - theta) * (b / _US_PER_HOUR) + theta * hours
+
+    def _remix(self) -> None:
+        """After a change of the closed-time weight: re-place every indexed order on the mixed
+        clock and drop every census (taken on the old clock; the next rebuild re-takes it)."""
+        theta = self._theta
+        mix = self._mix
+        for sup in self._sups.values():
+            sup.pm = [mix(b, h) for h, b in zip(sup.ph, sup.pb, strict=True)] if theta else []
+            sup.zneg = []
+            sup.ztb = math.nan
 
     def _census(self, sup: _Sup, tb: float) -> None:
         """Count ``sup``'s indexed orders placed by ``tb`` per elapsed-time bin (docstring)."""
@@ -150,23 +171,14 @@ class _PendingIndex(_ModelCore):
             zc[j] = hi
 
     def _census_mixed(self, sup: _Sup, tb: float, bt: int, hi: int, zc: list[int]) -> None:
-        """The census on a clock with a closed-time weight: the elapsed time of the order
-        at ``i``, ``tau(bh_i, tb - ph_i)``, does not increase with ``i`` (both parts fall
-        with the placement), so each grid edge takes one bisection of the orders."""
-        pb = sup.pb
-        ph = sup.ph
-        theta = self._theta
+        """The census on the mixed clock: an order's elapsed time is ``M(tb) - m``, ``m`` its
+        place on that clock (``sup.pm``, sorted), so each grid edge takes one bisection."""
+        big_m = self._mix(bt, tb)
+        zneg = sup.zneg = [-(big_m - edge) for edge in self._grid]
+        pm = sup.pm
         j = 0
-        for edge in self._grid:
-            lo = 0
-            top = hi
-            while lo < top:  # the first order whose elapsed time is below the edge
-                mid = (lo + top) // 2
-                business = (bt - pb[mid]) / _US_PER_HOUR
-                if business + theta * ((tb - ph[mid]) - business) >= edge:
-                    lo = mid + 1
-                else:
-                    top = mid
+        for neg in zneg:
+            lo = bisect_right(pm, -neg, 0, hi)  # orders with elapsed >= grid[j]
             if lo != hi:
                 zc[j] = hi - lo
                 hi = lo

@@ -19,6 +19,7 @@ from typing import Any
 
 from consign_core.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from consign_core.domain.events import (
+    EVENT_TYPES,
     Event,
     SupplierCancelled,
     SupplierConfirmed,
@@ -44,6 +45,7 @@ from consign_core.domain.trust._records import (
     _Sup,
 )
 from consign_core.domain.trust._types import TrustConfig, check_id, check_instance, check_int
+from consign_core.errors import ValidationError
 
 
 __all__ = ["_Learning"]
@@ -109,7 +111,7 @@ class _Learning(_PopulationFit):
         p = sup.pending.get(supplier_order_id)
         if p is None:
             return False
-        business = self._bh(p.placed_at, at)
+        business = self._cal_bh(p.placed_at, at)
         calendar_hours = t - p.placed_h
         j = bisect_right(self._grid, max(0.0, self._tau(business, calendar_hours)))
         del sup.pending[supplier_order_id]
@@ -131,11 +133,17 @@ class _Learning(_PopulationFit):
         """Learn from one lifecycle event; events the model does not use are ignored.
 
         Keyed by ``(supplier_id, supplier_order_id)``: a duplicate is ignored, and an invoice
-        or cancel for an order never seen placed still counts (without a lead time).
+        or cancel for an order never seen placed still counts (without a lead time). Raises
+        :class:`~consign_core.errors.ValidationError` (field ``event``) naming the type it got
+        if ``event`` is not a lifecycle event of ``consign_core.domain.events``.
         """
         handler = self._handlers.get(type(event))
         if handler is not None:
             handler(event)
+        elif not isinstance(event, EVENT_TYPES):
+            name = type(event).__name__  # the type only: a stray value may hold personal data
+            msg = f"event must be a lifecycle event (consign_core.domain.events), got a {name}"
+            raise ValidationError(msg, field="event", value=event)
 
     def _on_placed(self, ev: SupplierOrderPlaced) -> None:
         sup = self._sups.get(ev.supplier_id)
@@ -197,7 +205,7 @@ class _Learning(_PopulationFit):
         mult = 1.0
         p = pending.get(oid)
         if p is not None:
-            business = self._bh(p.placed_at, at)  # may raise: nothing changed yet
+            business = self._cal_bh(p.placed_at, at)  # may raise: nothing changed yet
             calendar_hours = t - p.placed_h
             theta = self._theta
             lead = business + theta * (calendar_hours - business) if theta else business

@@ -205,7 +205,8 @@ class TrustModel(_Learning, _Assessing):
         pop.lc = list(ps.lead_cancelled)
         pop.lz = list(ps.lead_censored)
         model._set_population_curve(list(ps.hazard_invoice), list(ps.hazard_cancel), ps.lead_data)
-        pop.theta = model._theta = ps.closed_time_weight
+        pop.theta = ps.closed_time_weight
+        model._set_theta(ps.closed_time_weight)
         pop.open_n = ps.invoices_in_open_hours
         pop.closed_n = ps.invoices_in_closed_hours
         pop.open_x = ps.pending_open_hours

@@ -148,6 +148,7 @@ class _Sup:
         "pb",
         "pending",
         "ph",
+        "pm",
         "prior_ver",
         "qls",
         "quarantined",
@@ -162,6 +163,7 @@ class _Sup:
         "zbt",
         "zc",
         "zn",
+        "zneg",
         "ztb",
     )
 
@@ -184,6 +186,11 @@ class _Sup:
         # clock of the indexed pending orders, sorted by (ph, pb), so each list is sorted
         self.ph: list[float] = []
         self.pb: list[int] = []
+        # with a closed-time weight theta > 0: each indexed order's place on the mixed clock,
+        # m = (1 - theta) * pb / 3.6e9 + theta * ph (also sorted), and the census's edges on
+        # it, zneg[k] = -(M(ztb) - grid[k]) (ascending); both empty while theta is 0
+        self.pm: list[float] = []
+        self.zneg: list[float] = []
         self.loose = 0  # pending orders outside the index (b is None) and not fresh
         self.fresh: dict[str, _Pending] = {}  # pending orders not clocked yet
         self.fresh_h = math.inf  # a lower bound of their placement hours
