@@ -4,7 +4,8 @@
 cancel prior (moment matching net of binomial noise), the population's typical quantity, the
 quantity exponent ``k`` (a penalised logistic MLE over the binned large orders), the
 closed-time weight of the lead-time clock and the population's lead-time hazards (expiring
-pending orders older than the grid on the way), on the schedule ``observe`` triggers. The formulas are in ``consign_core.domain.trust``.
+pending orders older than the grid on the way), on the schedule ``observe`` triggers. The
+formulas are in ``consign_core.domain.trust``.
 """
 
 from __future__ import annotations
