@@ -169,10 +169,13 @@ class _ModelCore:
             self._bh = self._cal_bh
             return
         business_hours = self._cal_bh
+        epoch = _EPOCH
 
         def clock(start: datetime, end: datetime) -> float:
-            business = business_hours(start, end)
-            return business + theta * ((end - start).total_seconds() / 3600.0 - business)
+            business = business_hours(start, end)  # raises first, naming the argument
+            hours = (end - epoch).total_seconds() / 3600.0
+            hours -= (start - epoch).total_seconds() / 3600.0
+            return business + theta * (hours - business)
 
         self._bh = clock
 

@@ -27,10 +27,10 @@ outside the calendar's range) stay out of the index and are binned one by one.
 With a closed-time weight ``theta > 0`` (``_ModelCore._set_theta``) an order's elapsed time
 is ``(1 - theta) * bh + theta * (calendar hours)``, the difference of two places on a mixed
 clock ``m = (1 - theta) * b / 3.6e9 + theta * (hours since the epoch)``; each indexed order
-keeps its ``m`` (sorted like ``b``), so the census is again one bisection per grid edge. The
-bins are those of the one-by-one count up to float rounding at an edge (the two compute the
-same quantity in a different order), and the incremental updates make the very comparisons
-of the census, so the counts stay consistent.
+keeps its ``m`` (sorted like ``b``), so the census is again one bisection per grid edge; the
+orders within rounding of an edge are then decided by the clock's own formula, from the exact
+``bh`` and the placement hours, so the bins are those of the one-by-one count, and the
+incremental updates use that formula too.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
+from typing import Final
 
 from consign_core.domain.trust._core import _ModelCore
 from consign_core.domain.trust._records import _BREF, _EPOCH, _US_PER_HOUR, _Pending, _Sup
@@ -45,6 +46,10 @@ from consign_core.errors import ValidationError
 
 
 __all__ = ["_PendingIndex"]
+
+_NEAR: Final = 1e-6
+"""Hours within which the mixed clock's bisection is re-checked by the clock's own formula
+(its rounding is some 1e-10 hours; a placement that close to an edge is decided exactly)."""
 
 
 class _PendingIndex(_ModelCore):
@@ -106,11 +111,13 @@ class _PendingIndex(_ModelCore):
 
     def _zbin(self, sup: _Sup, b: int, placed_h: float) -> int:
         """The census bin at ``sup.ztb`` of an indexed order clocked ``b``, placed at hour
-        ``placed_h`` (``sup.zbt`` is not None): the comparisons ``_census`` makes."""
-        assert sup.zbt is not None  # noqa: S101 - checked by the callers
+        ``placed_h`` (``sup.zbt`` is not None): the bin the census put it in."""
+        zbt = sup.zbt
+        assert zbt is not None  # noqa: S101 - checked by the callers
         if not self._theta:
-            return bisect_right(self._thresholds, sup.zbt - b)
-        return bisect_right(sup.zneg, -self._mix(b, placed_h))
+            return bisect_right(self._thresholds, zbt - b)
+        business = (zbt - b) / _US_PER_HOUR  # bh(placed_at, census instant), exactly
+        return bisect_right(self._grid, business + self._theta * ((sup.zth - placed_h) - business))
 
     def _mix(self, b: int, hours: float) -> float:
         """A place on the mixed clock: ``(1 - theta) * b / 3.6e9 + theta * hours``."""
@@ -124,7 +131,6 @@ class _PendingIndex(_ModelCore):
         mix = self._mix
         for sup in self._sups.values():
             sup.pm = [mix(b, h) for h, b in zip(sup.ph, sup.pb, strict=True)] if theta else []
-            sup.zneg = []
             sup.ztb = math.nan
 
     def _census(self, sup: _Sup, tb: float) -> None:
@@ -152,7 +158,7 @@ class _PendingIndex(_ModelCore):
         hi = sup.zn = bisect_right(sup.ph, tb)
         pb = sup.pb
         if self._theta:
-            self._census_mixed(sup, tb, bt, hi, zc)
+            self._census_mixed(sup, tb_clock[1], bt, hi, zc)
             return
         thresholds = self._thresholds
         if hi <= 8:  # few orders: one bisection of the grid each (the same counts)
@@ -170,15 +176,30 @@ class _PendingIndex(_ModelCore):
                 j += 1
             zc[j] = hi
 
-    def _census_mixed(self, sup: _Sup, tb: float, bt: int, hi: int, zc: list[int]) -> None:
-        """The census on the mixed clock: an order's elapsed time is ``M(tb) - m``, ``m`` its
-        place on that clock (``sup.pm``, sorted), so each grid edge takes one bisection."""
-        big_m = self._mix(bt, tb)
-        zneg = sup.zneg = [-(big_m - edge) for edge in self._grid]
+    def _census_mixed(self, sup: _Sup, at: datetime, bt: int, hi: int, zc: list[int]) -> None:
+        """The census on the mixed clock (module docstring): one bisection of ``sup.pm`` per
+        grid edge, then the orders within rounding of the edge decided by the clock's own
+        formula (``_ModelCore._set_theta``), so the bins are the one-by-one count's."""
+        theta = self._theta
+        th = sup.zth = (at - _EPOCH).total_seconds() / 3600.0
+        big_m = self._mix(bt, th)
         pm = sup.pm
+        pb = sup.pb
+        ph = sup.ph
         j = 0
-        for neg in zneg:
-            lo = bisect_right(pm, -neg, 0, hi)  # orders with elapsed >= grid[j]
+        for edge in self._grid:
+            cut = big_m - edge
+            lo = bisect_right(pm, cut, 0, hi)  # orders with elapsed >= grid[j], up to rounding
+            while lo and pm[lo - 1] > cut - _NEAR:
+                x = (bt - pb[lo - 1]) / _US_PER_HOUR
+                if x + theta * ((th - ph[lo - 1]) - x) >= edge:
+                    break
+                lo -= 1
+            while lo < hi and pm[lo] <= cut + _NEAR:
+                x = (bt - pb[lo]) / _US_PER_HOUR
+                if x + theta * ((th - ph[lo]) - x) < edge:
+                    break
+                lo += 1
             if lo != hi:
                 zc[j] = hi - lo
                 hi = lo

@@ -163,8 +163,8 @@ class _Sup:
         "zbt",
         "zc",
         "zn",
-        "zneg",
         "ztb",
+        "zth",
     )
 
     def __init__(self, ref: float, n_bins: int) -> None:
@@ -187,10 +187,10 @@ class _Sup:
         self.ph: list[float] = []
         self.pb: list[int] = []
         # with a closed-time weight theta > 0: each indexed order's place on the mixed clock,
-        # m = (1 - theta) * pb / 3.6e9 + theta * ph (also sorted), and the census's edges on
-        # it, zneg[k] = -(M(ztb) - grid[k]) (ascending); both empty while theta is 0
+        # m = (1 - theta) * pb / 3.6e9 + theta * ph (also sorted; empty while theta is 0),
+        # and the census instant in hours since the epoch (zth)
         self.pm: list[float] = []
-        self.zneg: list[float] = []
+        self.zth = math.nan
         self.loose = 0  # pending orders outside the index (b is None) and not fresh
         self.fresh: dict[str, _Pending] = {}  # pending orders not clocked yet
         self.fresh_h = math.inf  # a lower bound of their placement hours
