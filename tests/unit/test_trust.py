@@ -1091,13 +1091,14 @@ steps = st.lists(
 
 
 def histogram_from_scratch(model: TrustModel, sid: str, tb: float) -> list[int]:
-    """Pending orders of ``sid`` placed by ``tb`` per elapsed-business-hours bin, one by one."""
+    """Pending orders of ``sid`` placed by ``tb`` per elapsed-time bin, one by one, on the
+    model's lead-time clock (business hours, plus the learned share of the closed ones)."""
     grid = model.config.lead_grid_hours
     at = EPOCH + timedelta(hours=tb)
     counts = [0] * (len(grid) + 1)
     for p in model.snapshot().suppliers[sid].pending.values():
         if (p.placed_at - EPOCH).total_seconds() / 3600.0 <= tb:
-            counts[bisect_right(grid, model.calendar.business_hours_between(p.placed_at, at))] += 1
+            counts[bisect_right(grid, model._bh(p.placed_at, at))] += 1
     return counts
 
 

@@ -126,12 +126,13 @@ class _PendingIndex(_ModelCore):
 
     def _remix(self) -> None:
         """After a change of the closed-time weight: re-place every indexed order on the mixed
-        clock and drop every census (taken on the old clock; the next rebuild re-takes it)."""
+        clock and re-take every census at its bucket start on the new clock."""
         theta = self._theta
         mix = self._mix
         for sup in self._sups.values():
             sup.pm = [mix(b, h) for h, b in zip(sup.ph, sup.pb, strict=True)] if theta else []
-            sup.ztb = math.nan
+            if not math.isnan(sup.ztb):
+                self._census(sup, sup.ztb)
 
     def _census(self, sup: _Sup, tb: float) -> None:
         """Count ``sup``'s indexed orders placed by ``tb`` per elapsed-time bin (docstring)."""
