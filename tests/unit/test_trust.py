@@ -1105,7 +1105,8 @@ def histogram_from_scratch(model: TrustModel, sid: str, tb: float) -> list[int]:
 def check_histograms(model: TrustModel) -> None:
     for sid in model.suppliers():
         sup = model._sups[sid]
-        if not math.isnan(sup.ztb):  # the counts taken at ztb, kept up to date since
+        if not math.isnan(sup.ztb) and sup.zv == model._zver:  # the counts taken at ztb on
+            # the current lead-time clock, kept up to date since
             assert sup.zc == histogram_from_scratch(model, sid, sup.ztb)
             assert sup.zn == sum(sup.zc)
         if math.isnan(sup.ztb):  # never counted: nothing clocked yet

@@ -75,7 +75,8 @@ class _ModelCore:
         self._thresholds = tuple(_threshold(g) for g in config.lead_grid_hours)
         self._tb_clock: tuple[float, datetime, int | None] = (math.nan, _EPOCH, None)
         self._theta = 0.0  # the closed-time weight in use (the population's, see _tau)
-        self._open_hour = (math.nan, False)  # the last UTC hour classified by _open_at
+        self._zver = 0  # bumped at each change of theta: older census counts are stale
+        self._open_hour = (-1, False)  # the last UTC hour classified by _open_at
         self._sups: dict[str, _Sup] = {}
         self._pop = _Pop(config, self._n_bins)
         self._events = 0

@@ -86,7 +86,8 @@ class _PendingIndex(_ModelCore):
         pb.insert(i, b)
         if self._theta:
             sup.pm.insert(i, self._mix(b, t))
-        if t <= sup.ztb and sup.zbt is not None:  # a late order, placed by the counted bucket
+        if t <= sup.ztb and sup.zbt is not None and sup.zv == self._zver:  # a late order, placed
+            # by the counted bucket, and counts taken on the current clock
             sup.zc[self._zbin(sup, b, t)] += 1
             sup.zn += 1
 
@@ -105,7 +106,7 @@ class _PendingIndex(_ModelCore):
         del pb[i]
         if self._theta:
             del sup.pm[i]
-        if p.placed_h <= sup.ztb and sup.zbt is not None:
+        if p.placed_h <= sup.ztb and sup.zbt is not None and sup.zv == self._zver:
             sup.zc[self._zbin(sup, b, p.placed_h)] -= 1
             sup.zn -= 1
 
@@ -126,13 +127,14 @@ class _PendingIndex(_ModelCore):
 
     def _remix(self) -> None:
         """After a change of the closed-time weight: re-place every indexed order on the mixed
-        clock and re-take every census at its bucket start on the new clock."""
+        clock (O(pending)) and make every census stale: a supplier's next curve re-takes it on
+        the new clock, and nothing updates a stale one in between."""
+        self._zver += 1
         theta = self._theta
         mix = self._mix
         for sup in self._sups.values():
-            sup.pm = [mix(b, h) for h, b in zip(sup.ph, sup.pb, strict=True)] if theta else []
-            if not math.isnan(sup.ztb):
-                self._census(sup, sup.ztb)
+            if sup.ph:
+                sup.pm = [mix(b, h) for h, b in zip(sup.ph, sup.pb, strict=True)] if theta else []
 
     def _census(self, sup: _Sup, tb: float) -> None:
         """Count ``sup``'s indexed orders placed by ``tb`` per elapsed-time bin (docstring)."""
@@ -151,6 +153,7 @@ class _PendingIndex(_ModelCore):
             sup.fresh_h = min([p.placed_h for p in fresh.values()], default=math.inf)
         zc = sup.zc if not sup.zn else [0] * self._n_bins  # zn == 0: zc is all zero
         sup.ztb = tb
+        sup.zv = self._zver
         sup.zbt = bt
         sup.zc = zc
         if bt is None:  # no exact clock at tb: every order is binned one by one

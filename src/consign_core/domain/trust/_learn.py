@@ -257,7 +257,10 @@ class _Learning(_PopulationFit):
                 sup.lc[j] += w
                 pop.lc[j] += wp
             else:
-                if self._open_at(t):  # registered in an open or a closed hour
+                hour = self._open_hour  # registered in an open or a closed hour (_open_at)
+                if hour[0] != int(t):
+                    hour = (0, self._open_at(t))
+                if hour[1]:
                     pop.open_n += wp
                 else:
                     pop.closed_n += wp

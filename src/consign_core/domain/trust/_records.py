@@ -165,6 +165,7 @@ class _Sup:
         "zn",
         "ztb",
         "zth",
+        "zv",
     )
 
     def __init__(self, ref: float, n_bins: int) -> None:
@@ -191,6 +192,7 @@ class _Sup:
         # and the census instant in hours since the epoch (zth)
         self.pm: list[float] = []
         self.zth = math.nan
+        self.zv = 0  # the model's clock version (_zver) the counts were taken on
         self.loose = 0  # pending orders outside the index (b is None) and not fresh
         self.fresh: dict[str, _Pending] = {}  # pending orders not clocked yet
         self.fresh_h = math.inf  # a lower bound of their placement hours

@@ -52,16 +52,14 @@ DEFAULT_LEAD_GRID_HOURS: tuple[float, ...] = (
     48.0,
     72.0,
     96.0,
-    120.0,
     144.0,
-    168.0,
     240.0,
 )
 """Upper edges (business hours after placement) of the lead-time bins; the first bin starts at 0.
 
 With the default calendar's 00-24 window one business day is 24 business hours, so the grid
-is fine over the first two business days, has an edge at every whole business day up to a week
-(shipping deadlines fall on whole days, and the question is whether tracking came before
+is fine over the first two business days, then has edges at 3, 4 and 6 business days (where
+shipping deadlines of a few business days fall: the question is whether tracking came before
 one) and ends at 10 business days.
 """
 
