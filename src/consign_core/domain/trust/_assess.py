@@ -90,7 +90,8 @@ class _Assessing(_PendingIndex):
         return cur
 
     def _cdf2(self, cur: Curve, x: float) -> tuple[float, float]:
-        """(G_ship(x), G_cancel(x)): linear within a bin, an exponential tail past the grid."""
+        """(G_ship(x), G_cancel(x)): a constant hazard within a bin, an exponential tail past the
+        grid."""
         if x <= 0.0:
             return 0.0, 0.0
         edges = self._edges
