@@ -55,7 +55,7 @@ DEFAULT_LEAD_GRID_HOURS: tuple[float, ...] = (
     144.0,
     240.0,
 )
-"""Upper edges (business hours after placement) of the lead-time bins; the first bin starts at 0.
+"""Upper edges (hours after placement on the lead-time clock) of the lead-time bins; from 0.
 
 With the default calendar's 00-24 window one business day is 24 business hours, so the grid
 is fine over the first two business days, then has edges at 3, 4 and 6 business days (where
@@ -264,7 +264,8 @@ class TrustConfig:
     lead_grid_hours: tuple[float, ...] = attrs.field(
         default=DEFAULT_LEAD_GRID_HOURS, converter=_to_float_tuple, validator=_lead_grid
     )
-    """Upper bin edges in business hours; orders pending past the last one are censored there."""
+    """Upper bin edges in hours on the lead-time clock (business hours plus the learned share of
+    the closed ones); orders pending past the last one are censored there."""
     lead_prior_strength: float = attrs.field(default=5.0, validator=_number(0, lo_open=True))
     """Pseudo-orders of population hazard mixed into each supplier's hazard, per bin."""
     lead_population_prior_strength: float = attrs.field(
