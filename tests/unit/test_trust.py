@@ -1091,20 +1091,22 @@ steps = st.lists(
 
 
 def histogram_from_scratch(model: TrustModel, sid: str, tb: float) -> list[int]:
-    """Pending orders of ``sid`` placed by ``tb`` per elapsed-business-hours bin, one by one."""
+    """Pending orders of ``sid`` placed by ``tb`` per elapsed-time bin, one by one, on the
+    model's lead-time clock (business hours, plus the learned share of the closed ones)."""
     grid = model.config.lead_grid_hours
     at = EPOCH + timedelta(hours=tb)
     counts = [0] * (len(grid) + 1)
     for p in model.snapshot().suppliers[sid].pending.values():
         if (p.placed_at - EPOCH).total_seconds() / 3600.0 <= tb:
-            counts[bisect_right(grid, model.calendar.business_hours_between(p.placed_at, at))] += 1
+            counts[bisect_right(grid, model._bh(p.placed_at, at))] += 1
     return counts
 
 
 def check_histograms(model: TrustModel) -> None:
     for sid in model.suppliers():
         sup = model._sups[sid]
-        if not math.isnan(sup.ztb):  # the counts taken at ztb, kept up to date since
+        if not math.isnan(sup.ztb) and sup.zv == model._zver:  # the counts taken at ztb on
+            # the current lead-time clock, kept up to date since
             assert sup.zc == histogram_from_scratch(model, sid, sup.ztb)
             assert sup.zn == sum(sup.zc)
         if math.isnan(sup.ztb):  # never counted: nothing clocked yet

@@ -122,6 +122,7 @@ def _log_options(parser: argparse.ArgumentParser) -> None:
 def _build_parser() -> _Parser:
     from consign_core.domain.rules import builtin_profiles
     from consign_core.domain.timing import policy_names
+    from consign_core.lab.backtest import AS_LOGGED
     from consign_core.lab.sim import DEFAULT_ORDERS, scenario_names
 
     markets = sorted(builtin_profiles())
@@ -192,7 +193,13 @@ def _build_parser() -> _Parser:
     )
     bt.add_argument("file", metavar="FILE.csv", help="the order log")
     bt.add_argument(
-        "--policy", action="append", choices=policies, help="a policy (repeat; default: all four)"
+        "--policy",
+        action="append",
+        choices=[*policies, AS_LOGGED],
+        help=(
+            f"a policy (repeat; default: all four); {AS_LOGGED} confirms when the log says the "
+            "seller did and reproduces the log's own history"
+        ),
     )
     bt.add_argument(
         "--market", choices=markets, help="the market's rules (default: the log's market)"

@@ -3,7 +3,6 @@ and loading everything back from the store."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -36,7 +35,12 @@ from consign_core.domain.workflow._types import (
 )
 from consign_core.engine._exec import Run
 from consign_core.engine._settings import EngineBase
-from consign_core.store._codec import decode_event, encode_event
+from consign_core.store._types import (
+    ClockAdvanced,
+    JournalRecord,
+    OrderWithdrawn,
+    StockReported,
+)
 
 
 __all__ = ["Persistence"]
@@ -51,7 +55,7 @@ class Persistence(EngineBase):
 
     # ------------------------------------------------------------------ trust, ledger, journal
 
-    def _journal(self, record: str, run: Run) -> None:
+    def _journal(self, record: JournalRecord, run: Run) -> None:
         self._last_seq += 1
         run.batch.journal.append((self._last_seq, record))
 
@@ -69,7 +73,10 @@ class Persistence(EngineBase):
                 event = _at_least(event, clock)
             self._ledger.observe(event)
         if journal and run is not None:
-            self._journal(encode_event(event), run)
+            if type(event) is OrderPaid and event.order.recipient is not None:
+                # The ledger needs the order's value and times, never the buyer's details.
+                event = OrderPaid(order=attrs.evolve(event.order, recipient=None))
+            self._journal(event, run)
 
     def _report_stock(
         self, supplier_id: str, item_id: str, stock: int, at: datetime, run: Run | None
@@ -77,8 +84,7 @@ class Persistence(EngineBase):
         self._stock[(supplier_id, item_id)] = stock
         self._trust.report_stock(supplier_id, item_id, stock, at)
         if run is not None:
-            record = ["s", supplier_id, item_id, stock, at.isoformat()]
-            self._journal(json.dumps(record, ensure_ascii=False), run)
+            self._journal(StockReported(supplier_id, item_id, stock, at), run)
 
     def _seller_cancelled_supplier_order(
         self, state: OrderState, supplier_id: str, event: SupplierCancelResult, run: Run
@@ -104,14 +110,14 @@ class Persistence(EngineBase):
         """The seller's cancel of a supplier order went through: the trust model stops
         counting it as pending (it is neither a shipment nor the supplier's failure)."""
         if self._trust.withdraw(supplier_id, supplier_order_id, at) and run is not None:
-            self._journal(json.dumps(["w", supplier_id, supplier_order_id, at.isoformat()]), run)
+            self._journal(OrderWithdrawn(supplier_id, supplier_order_id, at), run)
 
     def _advance_ledger(self, now: datetime, run: Run | None) -> None:
         clock = self._ledger.now
         if clock is None or now > clock:
             self._ledger.advance(now)
             if run is not None:
-                self._journal(json.dumps(["t", now.isoformat()]), run)
+                self._journal(ClockAdvanced(now), run)
 
     def _snapshot(self, run: Run) -> None:
         data = {
@@ -193,19 +199,20 @@ class Persistence(EngineBase):
             self._last_seq - position,
         )
 
-    def _replay(self, text: str) -> None:
-        record = json.loads(text)
-        tag = record[0]
-        if tag == "s":
-            _, supplier_id, item_id, stock, at = record
-            self._report_stock(supplier_id, item_id, stock, datetime.fromisoformat(at), None)
-        elif tag == "t":
-            self._advance_ledger(datetime.fromisoformat(record[1]), None)
-        elif tag == "w":
-            _, supplier_id, supplier_order_id, at = record
-            self._withdraw(supplier_id, supplier_order_id, datetime.fromisoformat(at), None)
+    def _replay(self, record: JournalRecord) -> None:
+        kind = type(record)
+        if kind is ClockAdvanced:
+            assert isinstance(record, ClockAdvanced)  # noqa: S101 - narrowed for mypy
+            self._advance_ledger(record.at, None)
+        elif kind is StockReported:
+            assert isinstance(record, StockReported)  # noqa: S101 - narrowed for mypy
+            self._report_stock(record.supplier_id, record.item_id, record.stock, record.at, None)
+        elif kind is OrderWithdrawn:
+            assert isinstance(record, OrderWithdrawn)  # noqa: S101 - narrowed for mypy
+            self._withdraw(record.supplier_id, record.supplier_order_id, record.at, None)
         else:
-            self._observe(decode_event(record), None, journal=False)
+            assert not isinstance(record, tuple)  # noqa: S101 - the engine's records are above
+            self._observe(record, None, journal=False)
 
 
 class _LedgerView:

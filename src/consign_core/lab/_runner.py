@@ -79,6 +79,7 @@ class LabConfig:
         "drain_days",
         "end_us",
         "person",
+        "person_never_cancels",
         "place_delay_us",
         "policy",
         "policy_name",
@@ -117,8 +118,12 @@ class LabConfig:
         cadence_minutes: int = DEFAULT_CADENCE_MINUTES,
         progress: Callable[[int, int], None] | None = None,
         progress_every: int = 0,
+        person_never_cancels: frozenset[OrderRef] = frozenset(),
     ) -> None:
-        """Collect the configuration (``end_us``: stop there; default: drain every order)."""
+        """Collect the configuration (``end_us``: stop there; default: drain every order;
+        ``cadence_minutes=0``: run the engine whenever something is due, at that instant;
+        ``person_never_cancels``: orders the person never gives up on, e.g. those a log shows
+        shipped)."""
         self.policy = policy
         self.policy_name = policy_name
         self.policy_params = policy_params
@@ -138,6 +143,7 @@ class LabConfig:
         self.cadence_us = cadence_minutes * _MINUTE_US
         self.progress = progress
         self.progress_every = progress_every
+        self.person_never_cancels = person_never_cancels
 
 
 class LogRecord(NamedTuple):
@@ -176,8 +182,11 @@ class _CountingPolicy:
 class _Person:
     """The person who answers escalations (:class:`~consign_core.lab._world.PersonModel`)."""
 
-    def __init__(self, model: PersonModel, clock: LabClock) -> None:
+    def __init__(
+        self, model: PersonModel, clock: LabClock, never_cancels: frozenset[OrderRef]
+    ) -> None:
         self.model = model
+        self.never_cancels = never_cancels
         self.clock = clock
         self.delay_us = int(model.delay_hours * _HOUR_US)
         self.recheck_us = int(model.recheck_hours * _HOUR_US)
@@ -211,7 +220,7 @@ class _Person:
                 continue
             if state.status in _SETTLED or state.market_cancel is not Progress.NONE:
                 answered[ref] = ManualDecision(ref=ref, at=at, action=ManualAction.RESOLVE)
-            elif now_us >= ship_by_us + self.give_up_us:
+            elif now_us >= ship_by_us + self.give_up_us and ref not in self.never_cancels:
                 answered[ref] = ManualDecision(
                     ref=ref,
                     at=at,
@@ -221,7 +230,9 @@ class _Person:
                     note="no tracking long after the ship-by deadline",
                 )
             else:  # the person knows no more than the system: look again later
-                nxt = min(now_us + self.recheck_us, ship_by_us + self.give_up_us)
+                nxt = now_us + self.recheck_us
+                if ref not in self.never_cancels:
+                    nxt = min(nxt, ship_by_us + self.give_up_us)
                 self._seq += 1
                 heappush(looks, (max(nxt, now_us + 1), self._seq, ref, ship_by_us))
         return list(answered.values())
@@ -281,7 +292,7 @@ class _LabRun:
             suppliers=config.suppliers,
             place_delay_us=config.place_delay_us,
         )
-        self.person = _Person(config.person, self.clock)
+        self.person = _Person(config.person, self.clock, config.person_never_cancels)
         self.policy = _CountingPolicy(config.policy)
         self.engine = Engine(
             self.market,
@@ -338,21 +349,27 @@ class _LabRun:
                 limit = last_arrival_us + int(cfg.drain_days * _DAY_US)
             if limit is not None and due > limit:
                 break
-            # the first run time on the cadence's grid at or after ``due``
-            tick = max(start_us + -(-(due - start_us) // cadence) * cadence, last_tick + cadence)
+            if cadence:  # the first run time on the cadence's grid at or after ``due``
+                tick = max(
+                    start_us + -(-(due - start_us) // cadence) * cadence, last_tick + cadence
+                )
+            else:  # event-driven (a replay at the log's own times): run when something is due
+                tick = max(due, last_tick + 1)
             if limit is not None and tick > limit:
                 tick = limit
             last_tick = tick
-            self.clock.set(tick)
-            market.advance(tick)
-            last_arrival_us = max(last_arrival_us, market.last_paid_us)
-            self.supplier.advance(tick)
+            # the days that ended by ``tick``, sampled before the world moves on to ``tick``
+            # (a cancel priced at its own time moves the ledger's clock past midnight)
             while sampling and next_sample <= tick:
                 report = engine.ledger.report(from_us(next_sample))
                 self.samples.append([(m.status, m.value) for m in report.metrics])
                 if market.arrivals_done and next_sample >= last_arrival_us:
                     sampling = False
                 next_sample += _DAY_US
+            self.clock.set(tick)
+            market.advance(tick)
+            last_arrival_us = max(last_arrival_us, market.last_paid_us)
+            self.supplier.advance(tick)
             engine.run_once(self.clock.now, self.person.answers(engine, tick))
             self.runs += 1
             if cfg.progress is not None and every and market.arrived // every > reported:

@@ -42,9 +42,15 @@ from consign_core.domain.model import (
     Courier,
 )
 from consign_core.domain.rules import RuleProfile, get_profile
-from consign_core.domain.timing import DEFAULT_POLICY_NAMES, ExpectedCostWeights, make_policy
+from consign_core.domain.timing import (
+    DEFAULT_POLICY_NAMES,
+    ConfirmationPolicy,
+    ExpectedCostWeights,
+    make_policy,
+)
 from consign_core.domain.trust import TrustConfig, TrustModel
 from consign_core.errors import ConfigurationError
+from consign_core.lab._as_logged import AS_LOGGED, AsLogged
 from consign_core.lab._history import RatesReport, SupplierView, rates_report, trust_table
 from consign_core.lab._log_rows import (
     _CANCELLED_OUTCOMES,
@@ -84,7 +90,7 @@ from consign_core.lab._prediction import (
     prediction_quality,
 )
 from consign_core.lab._results import SCHEMA_VERSION, PolicyResult, percentile
-from consign_core.lab._runner import LabConfig, run_world
+from consign_core.lab._runner import DEFAULT_CADENCE_MINUTES, LabConfig, run_world
 from consign_core.lab._world import (
     BuyerModel,
     FixedOutcome,
@@ -96,6 +102,7 @@ from consign_core.lab._world import (
 
 
 __all__ = [
+    "AS_LOGGED",
     "COLUMNS",
     "MAX_QUANTITY",
     "MAX_UNIT_PRICE",
@@ -142,6 +149,8 @@ def _world_orders(
     market: str,
     buyer: BuyerModel | None,
     seed: int,
+    *,
+    as_logged: bool = False,
 ) -> list[WorldOrder]:
     rng = random.Random(f"consign-core/backtest/{seed}/buyers")  # noqa: S311 - a simulation
     out = []
@@ -156,7 +165,9 @@ def _world_orders(
         threshold = rng.expovariate(1.0)  # drawn for every row: the same stream for all
         if row.outcome is LoggedOutcome.INVOICED:
             assert row.outcome_at is not None  # noqa: S101 - validated
-            fixed = FixedOutcome(cancelled=False, at=row.outcome_at, reason=None)
+            # as logged, tracking reaches the market when the seller uploaded it
+            at = (row.shipped_at or row.outcome_at) if as_logged else row.outcome_at
+            fixed = FixedOutcome(cancelled=False, at=at, reason=None)
         elif row.outcome is LoggedOutcome.SUPPLIER_CANCELLED:
             assert row.outcome_at is not None  # noqa: S101 - validated
             reason = row.cancel_reason or CancelReason.STOCK_OUT
@@ -169,7 +180,7 @@ def _world_orders(
             # turned into buyer remorse
             buyer_fault = row.cancel_fault
             buyer_reason = row.cancel_reason
-        elif buyer is not None:
+        elif buyer is not None and not as_logged:
             end = row.confirmed_at or row.outcome_at
             already = 0.0 if end is None else (end - row.paid_at).total_seconds() / 3600.0
             hours = buyer.patience_hours(threshold, already)
@@ -287,6 +298,7 @@ def _history(rows: Sequence[OrderLogRow]) -> dict[str, Any]:
         "buyer_cancelled": sum(r.outcome is LoggedOutcome.BUYER_CANCELLED for r in rows),
         "open": sum(r.outcome is LoggedOutcome.OPEN for r in rows),
         "seller_fault_cancels": seller,
+        "buyer_fault_cancels": sum(_logged_fault(r) is CancelFault.BUYER for r in rows),
         "late_shipments": late,
         "confirmed": len(hours),
         "median_hours_to_confirm": percentile(hours, 0.5),
@@ -333,11 +345,22 @@ def backtest(
         _line_sku(r): ((r.supplier_id, _item(r)),) for r in items
     }
     chosen_buyer = (buyer or BuyerModel()) if extra_buyer_cancels else None
+    orders_all = [_market_order(r, chosen) for r in items]
     results = []
     total = len(items) * len(policies)
+    shipped = frozenset(
+        _market_order(r, chosen).ref for r in items if r.outcome is LoggedOutcome.INVOICED
+    )
     for k, name in enumerate(policies):
         policy_params = dict((params or {}).get(name, {}))
-        policy = make_policy(name, **policy_params)
+        as_logged = name == AS_LOGGED
+        if as_logged:
+            if policy_params:
+                msg = f"policy {AS_LOGGED!r} takes no parameters, got {sorted(policy_params)}"
+                raise ConfigurationError(msg)
+            policy: ConfirmationPolicy = _as_logged_policy(items, chosen)
+        else:
+            policy = make_policy(name, **policy_params)
         base = k * len(items)
 
         def report(done: int, _total: int, base: int = base) -> None:
@@ -361,8 +384,10 @@ def backtest(
             progress=report,
             progress_every=max(1, len(items) // 100),
             end_us=to_us(end),
+            cadence_minutes=0 if as_logged else DEFAULT_CADENCE_MINUTES,
+            person_never_cancels=frozenset(o.ref for o in orders_all) if as_logged else shipped,
         )
-        orders = _world_orders(items, chosen, chosen_buyer, seed)
+        orders = _world_orders(items, chosen, chosen_buyer, seed, as_logged=as_logged)
         results.append(run_world(config, orders, sources))
     return BacktestReport(
         market=chosen,
@@ -377,6 +402,14 @@ def backtest(
         calendar=calendar.country,
         notes=[note for note in (_no_alternates_note(profile),) if note is not None],
     )
+
+
+def _as_logged_policy(rows: Sequence[OrderLogRow], market: str) -> AsLogged:
+    # A log without confirmation times (no column, or the column empty on every row)
+    # confirms at payment.
+    has_column = any(r.confirmed_at is not None for r in rows)
+    confirmed = {_market_order(r, market).ref: r.confirmed_at for r in rows}
+    return AsLogged(confirmed, has_column=has_column)
 
 
 def _plain(value: Any) -> Any:

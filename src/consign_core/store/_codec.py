@@ -62,6 +62,12 @@ from consign_core.domain.workflow._types import (
     UploadInvoice,
 )
 from consign_core.errors import StoreError
+from consign_core.store._types import (
+    ClockAdvanced,
+    JournalRecord,
+    OrderWithdrawn,
+    StockReported,
+)
 
 
 __all__ = [
@@ -70,11 +76,13 @@ __all__ = [
     "decode_command",
     "decode_decision",
     "decode_event",
+    "decode_journal_record",
     "decode_recipient",
     "decode_state",
     "encode_command",
     "encode_decision",
     "encode_event",
+    "encode_journal_record",
     "encode_recipient",
     "encode_state",
     "ref_key",
@@ -646,3 +654,48 @@ def decode_recipient(ref: OrderRef, text: str) -> Recipient:
         # the exception's text may quote the data: name its type only
         msg = f"unreadable delivery details of {ref} ({type(exc).__name__})"
         raise StoreError(msg) from None
+
+
+# --------------------------------------------------------------------------------------
+# Journal records (events and the engine's own records)
+# --------------------------------------------------------------------------------------
+
+
+def encode_journal_record(record: JournalRecord) -> str:
+    """A journal record as compact JSON text (an event: :func:`encode_event`)."""
+    kind = type(record)
+    if kind is ClockAdvanced:
+        assert isinstance(record, ClockAdvanced)  # noqa: S101 - narrowed for mypy
+        return f'["t",{_dt_json(record.at)}]'
+    if kind is StockReported:
+        assert isinstance(record, StockReported)  # noqa: S101 - narrowed for mypy
+        row: list[Any] = ["s", record.supplier_id, record.item_id, record.stock]
+        row.append(record.at.isoformat())
+        return json.dumps(row, ensure_ascii=False)
+    if kind is OrderWithdrawn:
+        assert isinstance(record, OrderWithdrawn)  # noqa: S101 - narrowed for mypy
+        row = ["w", record.supplier_id, record.supplier_order_id, record.at.isoformat()]
+        return json.dumps(row)
+    assert not isinstance(record, tuple)  # noqa: S101 - the engine's records are above
+    return encode_event(record)
+
+
+def decode_journal_record(text: str) -> JournalRecord:
+    """The inverse of :func:`encode_journal_record`."""
+    try:
+        row = json.loads(text)
+        tag = row[0]
+        if tag == "t":
+            return ClockAdvanced(datetime.fromisoformat(row[1]))
+        if tag == "s":
+            _, supplier_id, item_id, stock, at = row
+            return StockReported(supplier_id, item_id, stock, datetime.fromisoformat(at))
+        if tag == "w":
+            _, supplier_id, supplier_order_id, at = row
+            return OrderWithdrawn(supplier_id, supplier_order_id, datetime.fromisoformat(at))
+        return decode_event(row)
+    except StoreError:
+        raise
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        msg = f"unreadable journal record ({type(exc).__name__})"
+        raise StoreError(msg) from exc

@@ -10,7 +10,7 @@ from consign_core.domain.decisions import DecisionRecord
 from consign_core.domain.model import OrderRef, Recipient
 from consign_core.domain.workflow._types import OrderState
 from consign_core.store._codec import with_recipient
-from consign_core.store._types import OutboxEntry, OutboxStatus, StoreBatch
+from consign_core.store._types import JournalRecord, OutboxEntry, OutboxStatus, StoreBatch
 
 
 __all__ = ["InMemoryStore"]
@@ -19,8 +19,9 @@ __all__ = ["InMemoryStore"]
 class InMemoryStore:
     """A :class:`~consign_core.engine.ports.Store` in memory: for tests, examples and the simulator.
 
-    Keeps the values themselves (no encoding). A new engine over the same store object behaves
-    like a restarted process: it sees exactly what was committed.
+    Keeps the values themselves (no encoding: the journal holds the records as given). A new
+    engine over the same store object behaves like a restarted process: it sees exactly what
+    was committed.
     """
 
     def __init__(self) -> None:
@@ -28,7 +29,7 @@ class InMemoryStore:
         self._orders: dict[OrderRef, OrderState] = {}
         self._outbox: dict[int, OutboxEntry] = {}
         self._cursors: dict[str, str] = {}
-        self._journal: dict[int, str] = {}
+        self._journal: dict[int, JournalRecord] = {}
         self._snapshots: dict[str, tuple[int, Any]] = {}
         self._decisions: dict[OrderRef, list[DecisionRecord]] = {}
         # the buyers' delivery details, apart from the states (which are kept without them),
@@ -88,9 +89,9 @@ class InMemoryStore:
         """A saved snapshot."""
         return self._snapshots.get(name)
 
-    def journal_after(self, position: int) -> list[tuple[int, str]]:
-        """Journal records after ``position``."""
-        return sorted((seq, rec) for seq, rec in self._journal.items() if seq > position)
+    def journal_after(self, position: int) -> list[tuple[int, JournalRecord]]:
+        """Journal records after ``position``, in order."""
+        return [(seq, rec) for seq, rec in sorted(self._journal.items()) if seq > position]
 
     def last_ids(self) -> tuple[int, int]:
         """The highest outbox id and journal seq ever used."""

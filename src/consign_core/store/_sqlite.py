@@ -21,16 +21,18 @@ from consign_core.store._codec import (
     decision_names,
     decode_command,
     decode_decision,
+    decode_journal_record,
     decode_recipient,
     decode_state,
     encode_command,
     encode_decision,
+    encode_journal_record,
     encode_recipient,
     encode_state,
     ref_key,
     with_recipient,
 )
-from consign_core.store._types import OutboxEntry, OutboxStatus, StoreBatch
+from consign_core.store._types import JournalRecord, OutboxEntry, OutboxStatus, StoreBatch
 
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -347,12 +349,12 @@ class SQLiteStore:
         text = zlib.decompress(data).decode("utf-8") if isinstance(data, bytes) else data
         return int(position), json.loads(text)
 
-    def journal_after(self, position: int) -> list[tuple[int, str]]:
-        """Journal records after ``position``."""
+    def journal_after(self, position: int) -> list[tuple[int, JournalRecord]]:
+        """Journal records after ``position``, decoded, in order."""
         rows = self._query(
             "SELECT seq, record FROM journal WHERE seq > ? ORDER BY seq", (position,)
         )
-        return [(int(seq), str(record)) for seq, record in rows]
+        return [(int(seq), decode_journal_record(str(record))) for seq, record in rows]
 
     def last_ids(self) -> tuple[int, int]:
         """The highest outbox id and journal seq ever used."""
@@ -485,7 +487,10 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO cursors (name, value) VALUES (?, ?)", batch.cursors.items()
             )
         if batch.journal:
-            db.executemany("INSERT INTO journal (seq, record) VALUES (?, ?)", batch.journal)
+            db.executemany(
+                "INSERT INTO journal (seq, record) VALUES (?, ?)",
+                [(seq, encode_journal_record(record)) for seq, record in batch.journal],
+            )
         if batch.snapshots:
             db.executemany(
                 "INSERT OR REPLACE INTO snapshots (name, position, data) VALUES (?, ?, ?)",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
 import attrs
 
@@ -22,11 +22,22 @@ from consign_core.domain._validators import (
     optional,
 )
 from consign_core.domain.decisions import DecisionRecord
+from consign_core.domain.events import Event
 from consign_core.domain.model import OrderRef
 from consign_core.domain.workflow._types import Command, OrderState
 
 
-__all__ = ["OutboxEntry", "OutboxStatus", "Store", "StoreBatch", "new_outbox_entry"]
+__all__ = [
+    "ClockAdvanced",
+    "JournalRecord",
+    "OrderWithdrawn",
+    "OutboxEntry",
+    "OutboxStatus",
+    "StockReported",
+    "Store",
+    "StoreBatch",
+    "new_outbox_entry",
+]
 
 
 class OutboxStatus(enum.Enum):
@@ -70,6 +81,36 @@ new_outbox_entry = prevalidated_maker(OutboxEntry)
 from a command and times it validated itself)."""
 
 
+class StockReported(NamedTuple):
+    """Journal record: the supplier reported an item's stock."""
+
+    supplier_id: str
+    item_id: str
+    stock: int
+    at: datetime
+
+
+class ClockAdvanced(NamedTuple):
+    """Journal record: the cancel-rate ledger's clock moved to ``at`` (an engine run)."""
+
+    at: datetime
+
+
+class OrderWithdrawn(NamedTuple):
+    """Journal record: the seller's cancel of a supplier order went through."""
+
+    supplier_id: str
+    supplier_order_id: str
+    at: datetime
+
+
+JournalRecord: TypeAlias = "Event | StockReported | ClockAdvanced | OrderWithdrawn"
+"""What the journal holds: a lifecycle event fed to the trust model or the ledger, or one of
+the engine's own records. A store keeps the values as they are (:class:`InMemoryStore`) or
+encodes them (:class:`SQLiteStore`: compact JSON through the store codec); a record never
+carries a buyer's personal data."""
+
+
 class StoreBatch:
     """Everything one engine step writes; :meth:`Store.commit` applies it in one transaction.
 
@@ -95,8 +136,8 @@ class StoreBatch:
         """Outbox entries to write (insert or replace), by id."""
         self.cursors: dict[str, str] = {}
         """Poll cursors to save, by name."""
-        self.journal: list[tuple[int, str]] = []
-        """``(seq, record)`` to append to the journal; a record is compact JSON text."""
+        self.journal: list[tuple[int, JournalRecord]] = []
+        """``(seq, record)`` to append to the journal (see :data:`JournalRecord`)."""
         self.snapshots: dict[str, tuple[int, Any]] = {}
         """``name -> (journal position, JSON-ready data)`` to save."""
         self.prune_journal_through: int | None = None
@@ -154,8 +195,8 @@ class Store(Protocol):
         """A saved snapshot: ``(journal position, data)``."""
         ...
 
-    def journal_after(self, position: int) -> list[tuple[int, str]]:
-        """Journal records (JSON text) with ``seq > position``, in order."""
+    def journal_after(self, position: int) -> list[tuple[int, JournalRecord]]:
+        """Journal records with ``seq > position``, in order (the values, decoded)."""
         ...
 
     def last_ids(self) -> tuple[int, int]:

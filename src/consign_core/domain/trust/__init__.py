@@ -45,14 +45,18 @@ large orders (offset: the base logit known before each outcome) once
 ``quantity_min_large_orders`` of them have resolved, ``quantity_k_default`` (1.0) before.
 An order above the item's last reported stock gets ``p >= stock_exceeded_floor`` (0.95).
 
-**Time to tracking** (business hours of the calendar). Discrete-time competing risks on the
+**Time to tracking**, on the lead-time clock ``tau = bh + theta (calendar hours - bh)``:
+business hours of the calendar plus ``theta`` of the closed hours in between, ``theta`` the
+closed-time weight refitted from the log (invoices per closed hour over invoices per open hour,
+per pending order: ``N_closed / (N_open X_closed / X_open + 1)``, at most 1; exactly 0 while
+suppliers keep the calendar). Discrete-time competing risks on the
 grid ``lead_grid_hours`` with decayed per-bin counts of invoices, cancels and censored exits,
 per supplier and for the population. Hazards are shrunk toward the population's,
 ``h_j = (d_j + m H_j) / (n_j + m)`` with ``n_j`` the actuarial at-risk count (pending orders
 are censored at their elapsed time, never dropped); the population's are shrunk toward a
 default exponential curve. Aalen-Johansen gives ``F_ship`` and ``F_cancel``; normalising
-each gives the time distribution given the cause, ``G_ship`` and ``G_cancel``, which the
-order's own ``p`` combines (cause first, then time)::
+each gives the time distribution given the cause, ``G_ship`` and ``G_cancel`` (a constant
+hazard within each bin), which the order's own ``p`` combines (cause first, then time)::
 
     S(t) = (1-p)(1 - G_ship(t)) + p (1 - G_cancel(t))
     P(invoiced by D | pending at t) = (1-p) (G_ship(D) - G_ship(t)) / S(t)

@@ -57,7 +57,7 @@ class _Assessing(_PendingIndex):
         scale = math.exp(min(600.0, max(0.0, (tb - sup.ref) * self._lam)))
         dz = sup.lz
         if sup.pending:
-            if sup.ztb != tb:
+            if sup.ztb != tb or sup.zv != self._zver:
                 self._census(sup, tb)
             if sup.zn:
                 dz = dz.copy()
@@ -90,7 +90,8 @@ class _Assessing(_PendingIndex):
         return cur
 
     def _cdf2(self, cur: Curve, x: float) -> tuple[float, float]:
-        """(G_ship(x), G_cancel(x)): linear within a bin, an exponential tail past the grid."""
+        """(G_ship(x), G_cancel(x)): a constant hazard within a bin, an exponential tail past the
+        grid."""
         if x <= 0.0:
             return 0.0, 0.0
         edges = self._edges
@@ -107,7 +108,16 @@ class _Assessing(_PendingIndex):
         w = (x - lo) / (edges[j + 1] - lo)
         s0 = fs[j]
         c0 = fc[j]
-        return (s0 + (fs[j + 1] - s0) * w) * cur.inv_s, (c0 + (fc[j + 1] - c0) * w) * cur.inv_c
+        ds = fs[j + 1] - s0
+        dc = fc[j + 1] - c0
+        # a constant hazard within the bin: the share of the bin's exits that happened by x
+        # is (1 - r**w) / (1 - r), r = S(e_{j+1}) / S(e_j) (the uniform share w when r -> 1)
+        left = 1.0 - s0 - c0
+        out = ds + dc
+        if out > 1e-9 and left > out:
+            share = out / left
+            w = (1.0 - (1.0 - share) ** w) / share
+        return (s0 + ds * w) * cur.inv_s, (c0 + dc * w) * cur.inv_c
 
     def assess(  # noqa: PLR0912, PLR0915 - one flat hot path (p50 budget 20 µs)
         self,
@@ -197,14 +207,20 @@ class _Assessing(_PendingIndex):
             assert cur is not None  # noqa: S101 - set in __init__ and at every refit
         else:
             cur = self._supplier_curve(sup, now_h)
-        bh = self._bh
+        bh = self._cal_bh  # on the lead-time clock: + theta of the closed hours (_set_theta)
+        theta = self._theta
         if placed_at is None or placed_at == now:
             elapsed = 0.0
             horizon = bh(now, deadline)
+            if theta:
+                horizon += theta * ((deadline - now).total_seconds() / 3600.0 - horizon)
         else:
             elapsed = bh(placed_at, now)
-            elapsed = max(elapsed, 0.0)
             horizon = bh(placed_at, deadline)
+            if theta:
+                elapsed += theta * ((now - placed_at).total_seconds() / 3600.0 - elapsed)
+                horizon += theta * ((deadline - placed_at).total_seconds() / 3600.0 - horizon)
+            elapsed = max(elapsed, 0.0)
         p_inv = p_can = 0.0
         p_all = p  # P(cancels at all | pending now): the mean until elapsed time says more
         gs_t, gc_t = self._cdf2(cur, elapsed)

@@ -11,7 +11,8 @@ layers above it (``_index``, ``_fit``, ``_learn``, ``_assess``) are combined int
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from consign_core.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from consign_core.domain.trust._math import curve, default_hazards, sigmoid
@@ -28,6 +29,8 @@ from consign_core.domain.trust._types import TrustConfig, check_instance
 
 
 __all__ = ["_ModelCore"]
+
+_ONE_HOUR: Final = timedelta(hours=1)
 
 
 class _ModelCore:
@@ -50,7 +53,8 @@ class _ModelCore:
         check_instance(calendar, BusinessCalendar, "calendar")
         self._cfg = config
         self._cal = calendar
-        self._bh = calendar.business_hours_between
+        self._cal_bh = calendar.business_hours_between  # the calendar's own business hours
+        self._bh = self._cal_bh  # the lead-time clock (see _set_theta)
         self._lam = _LN2 / (config.half_life_days * 24.0)
         self._grid = config.lead_grid_hours
         self._edges = (0.0, *config.lead_grid_hours)
@@ -70,6 +74,9 @@ class _ModelCore:
         self._exact_clock = type(calendar) is BusinessCalendar
         self._thresholds = tuple(_threshold(g) for g in config.lead_grid_hours)
         self._tb_clock: tuple[float, datetime, int | None] = (math.nan, _EPOCH, None)
+        self._theta = 0.0  # the closed-time weight in use (the population's, see _tau)
+        self._zver = 0  # bumped at each change of theta: older census counts are stale
+        self._open_hour = (-1, False)  # the last UTC hour classified by _open_at
         self._sups: dict[str, _Sup] = {}
         self._pop = _Pop(config, self._n_bins)
         self._events = 0
@@ -134,8 +141,68 @@ class _ModelCore:
         pop.ls = [v * f for v in pop.ls]
         pop.lc = [v * f for v in pop.lc]
         pop.lz = [v * f for v in pop.lz]
+        pop.open_n *= f
+        pop.closed_n *= f
+        pop.open_x *= f
+        pop.closed_x *= f
         pop.ref = t
         return 1.0
+
+    def _tau(self, business: float, calendar_hours: float) -> float:
+        """Lead-time clock: business hours plus ``theta`` of the closed hours in between.
+
+        ``theta`` (learned by the population refit, 0 until then) is how much work a closed
+        hour of the calendar sees relative to an open one: 0 when suppliers keep to the
+        calendar (every lead time is in business hours, as before), 1 when they work
+        around the clock (calendar hours). Every lead time, elapsed time and horizon of the
+        model is measured on this clock.
+        """
+        theta = self._theta
+        if not theta:
+            return business
+        return business + theta * (calendar_hours - business)
+
+    def _set_theta(self, theta: float) -> None:
+        """Use the closed-time weight ``theta``: ``_bh(start, end)`` becomes the lead-time
+        clock between two instants (the calendar's own method while ``theta`` is 0)."""
+        self._theta = theta
+        if not theta:
+            self._bh = self._cal_bh
+            return
+        business_hours = self._cal_bh
+        epoch = _EPOCH
+
+        def clock(start: datetime, end: datetime) -> float:
+            business = business_hours(start, end)  # raises first, naming the argument
+            hours = (end - epoch).total_seconds() / 3600.0
+            hours -= (start - epoch).total_seconds() / 3600.0
+            return business + theta * (hours - business)
+
+        self._bh = clock
+
+    def _count_exposure(self, business: float, calendar_hours: float, w: float) -> None:
+        """Add an order's pending time, split into open and closed hours, to the theta fit."""
+        pop = self._pop
+        if business > 0.0:
+            pop.open_x += w * business
+        closed = calendar_hours - business
+        if closed > 0.0:
+            pop.closed_x += w * closed
+
+    def _open_at(self, t: float) -> bool:
+        """Whether the calendar is open in the UTC hour holding ``t`` (hours since the epoch).
+
+        Business windows are whole hours of a whole-hour offset zone, so an hour is open or
+        closed as a whole; one calendar call per hour, remembered for the next event.
+        """
+        hour = math.floor(t)
+        memo = self._open_hour
+        if memo[0] == hour:
+            return memo[1]
+        start = _EPOCH + timedelta(hours=hour)
+        state = self._cal_bh(start, start + _ONE_HOUR) > 0.0
+        self._open_hour = (hour, state)
+        return state
 
     def _remember(self, sup: _Sup, order_id: str, *, resolved: bool) -> None:
         done = sup.done

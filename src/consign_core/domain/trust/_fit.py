@@ -2,9 +2,10 @@
 
 :class:`_PopulationFit` refits what the model learns across suppliers: the empirical-Bayes
 cancel prior (moment matching net of binomial noise), the population's typical quantity, the
-quantity exponent ``k`` (a penalised logistic MLE over the binned large orders) and the
-population's lead-time hazards (expiring pending orders older than the grid on the way), on
-the schedule ``observe`` triggers. The formulas are in ``consign_core.domain.trust``.
+quantity exponent ``k`` (a penalised logistic MLE over the binned large orders), the
+closed-time weight of the lead-time clock and the population's lead-time hazards (expiring
+pending orders older than the grid on the way), on the schedule ``observe`` triggers. The
+formulas are in ``consign_core.domain.trust``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ class _PopulationFit(_PendingIndex):
     hazards."""
 
     def refit_population(self) -> None:
-        """Refit the population: empirical-Bayes prior, typical quantity, k, lead hazards.
+        """Refit the population: empirical-Bayes prior, typical quantity, k, the closed-time
+        weight of the lead-time clock, lead hazards.
 
         Cost O(suppliers + pending orders + grid). Runs automatically from :meth:`observe`
         after ``refit_min_events`` events, then each time the event count has doubled,
@@ -40,6 +42,7 @@ class _PopulationFit(_PendingIndex):
         if clock is not None:
             self._fit_prior(self._clock_h)
             pop.k = self._fit_k()
+            self._fit_theta(self._clock_h)
             self._fit_lead(clock, self._clock_h)
         pop.ver += 1
         if cfg.refit_every_events:
@@ -89,6 +92,26 @@ class _PopulationFit(_PendingIndex):
             pop.strength = s0
             pop.fitted = 0
 
+    def _fit_theta(self, now_h: float) -> None:
+        """Refit the closed-time weight: the rate of invoices per closed hour of the calendar
+        over their rate per open hour, both per order pending then.
+
+        ``theta = N_closed / (E + 1)``, ``E = N_open * X_closed / X_open`` the closed-hour
+        invoices expected if closed hours worked like open ones (``X`` the decayed pending
+        hours of each kind, ``N`` the decayed invoices registered in each): the posterior mean
+        of the rate ratio with one pseudo-invoice of evidence for 0 (the calendar is right
+        until the log says otherwise), at most 1 (calendar hours). A change re-takes every
+        supplier's pending-order census on the new clock.
+        """
+        pop = self._pop
+        one = math.exp(min(600.0, max(0.0, (now_h - pop.ref) * self._lam)))
+        expected = pop.open_n * pop.closed_x / pop.open_x if pop.open_x > 0.0 else 0.0
+        theta = min(1.0, pop.closed_n / (expected + one)) if expected > 0.0 else 0.0
+        pop.theta = theta
+        if theta != self._theta:
+            self._set_theta(theta)
+            self._remix()
+
     def _fit_k(self) -> float:
         """Penalised logistic MLE of the quantity exponent on the binned large orders."""
         cfg = self._cfg
@@ -122,7 +145,8 @@ class _PopulationFit(_PendingIndex):
 
     def _fit_lead(self, clock: datetime, now_h: float) -> None:
         pop = self._pop
-        bh = self._bh
+        bh = self._cal_bh
+        tau = self._tau
         grid = self._grid
         end = grid[-1]
         last = self._n_bins - 1
@@ -134,14 +158,16 @@ class _PopulationFit(_PendingIndex):
             for sup in self._sups.values():
                 if not sup.pending:
                     continue
-                expired: list[str] = []
+                expired: list[tuple[str, float, float]] = []
                 for oid, p in sup.pending.items():
-                    elapsed = bh(p.placed_at, clock)
+                    business = bh(p.placed_at, clock)
+                    calendar_hours = now_h - p.placed_h
+                    elapsed = tau(business, calendar_hours)
                     if elapsed >= end:
-                        expired.append(oid)
+                        expired.append((oid, business, calendar_hours))
                     else:
                         dz[bisect_right(grid, elapsed)] += 1.0
-                for oid in expired:
+                for oid, business, calendar_hours in expired:
                     p = sup.pending.pop(oid)
                     if sup.fresh.pop(oid, None) is None:
                         self._unindex(sup, p)
@@ -150,6 +176,7 @@ class _PopulationFit(_PendingIndex):
                     sup.lz[last] += w
                     w = self._pop_scale(now_h)
                     pop.lz[last] += w
+                    self._count_exposure(business, calendar_hours, w)
                     dz[last] += 1.0
                     sup.lead_n += 1
                     self._remember(sup, oid, resolved=False)

@@ -2,10 +2,11 @@
 
 :class:`_Learning` binds the event handlers and takes the model's inputs: lifecycle events
 (:meth:`TrustModel.observe`: a placement opens a pending order; an invoice or a cancel resolves
-it, updating the decayed cancel and invoice counts, the quantity statistics, the lead-time bins
-and the quarantine trigger), platform signals (``register_supplier``), stock reports
-(``report_stock``) and withdrawn orders (``withdraw``). It moves the model's clock and runs the
-periodic population refit when it is due.
+it, updating the decayed cancel and invoice counts, the quantity statistics, the lead-time
+bins, the open / closed-hour counts behind the closed-time weight and the quarantine trigger),
+platform signals (``register_supplier``), stock reports (``report_stock``) and withdrawn orders
+(``withdraw``). It moves the model's clock and runs the periodic population refit when it is
+due.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from consign_core.domain.calendar import DEFAULT_CALENDAR, BusinessCalendar
 from consign_core.domain.events import (
+    EVENT_TYPES,
     Event,
     SupplierCancelled,
     SupplierConfirmed,
@@ -43,6 +45,7 @@ from consign_core.domain.trust._records import (
     _Sup,
 )
 from consign_core.domain.trust._types import TrustConfig, check_id, check_instance, check_int
+from consign_core.errors import ValidationError
 
 
 __all__ = ["_Learning"]
@@ -108,7 +111,9 @@ class _Learning(_PopulationFit):
         p = sup.pending.get(supplier_order_id)
         if p is None:
             return False
-        j = bisect_right(self._grid, max(0.0, self._bh(p.placed_at, at)))
+        business = self._cal_bh(p.placed_at, at)
+        calendar_hours = t - p.placed_h
+        j = bisect_right(self._grid, max(0.0, self._tau(business, calendar_hours)))
         del sup.pending[supplier_order_id]
         if sup.fresh.pop(supplier_order_id, None) is None:
             self._unindex(sup, p)
@@ -117,6 +122,7 @@ class _Learning(_PopulationFit):
         sup.lz[j] += w
         w = self._pop_scale(t)
         self._pop.lz[j] += w
+        self._count_exposure(business, calendar_hours, w)
         sup.lead_n += 1
         self._remember(sup, supplier_order_id, resolved=False)
         sup.ver += 1
@@ -127,11 +133,17 @@ class _Learning(_PopulationFit):
         """Learn from one lifecycle event; events the model does not use are ignored.
 
         Keyed by ``(supplier_id, supplier_order_id)``: a duplicate is ignored, and an invoice
-        or cancel for an order never seen placed still counts (without a lead time).
+        or cancel for an order never seen placed still counts (without a lead time). Raises
+        :class:`~consign_core.errors.ValidationError` (field ``event``) naming the type it got
+        if ``event`` is not a lifecycle event of ``consign_core.domain.events``.
         """
         handler = self._handlers.get(type(event))
         if handler is not None:
             handler(event)
+        elif not isinstance(event, EVENT_TYPES):
+            name = type(event).__name__  # the type only: a stray value may hold personal data
+            msg = f"event must be a lifecycle event (consign_core.domain.events), got a {name}"
+            raise ValidationError(msg, field="event", value=event)
 
     def _on_placed(self, ev: SupplierOrderPlaced) -> None:
         sup = self._sups.get(ev.supplier_id)
@@ -193,7 +205,11 @@ class _Learning(_PopulationFit):
         mult = 1.0
         p = pending.get(oid)
         if p is not None:
-            j = bisect_right(self._grid, self._bh(p.placed_at, at))  # may raise: nothing changed
+            business = self._cal_bh(p.placed_at, at)  # may raise: nothing changed yet
+            calendar_hours = t - p.placed_h
+            theta = self._theta
+            lead = business + theta * (calendar_hours - business) if theta else business
+            j = bisect_right(self._grid, lead)
             del pending[oid]
             if sup.fresh.pop(oid, None) is None:
                 self._unindex(sup, p)
@@ -233,10 +249,21 @@ class _Learning(_PopulationFit):
                     cells[cell + 2] += x
                     cells[cell + 3] += lp
                     pop.large += 1.0
+            if business > 0.0:  # the pending time, open and closed, for the theta fit
+                pop.open_x += wp * business
+            if calendar_hours > business:
+                pop.closed_x += wp * (calendar_hours - business)
             if cancel:
                 sup.lc[j] += w
                 pop.lc[j] += wp
             else:
+                hour = self._open_hour  # registered in an open or a closed hour (_open_at)
+                if hour[0] != int(t):
+                    hour = (0, self._open_at(t))
+                if hour[1]:
+                    pop.open_n += wp
+                else:
+                    pop.closed_n += wp
                 sup.ls[j] += w
                 pop.ls[j] += wp
                 sup.qw += w

@@ -158,6 +158,11 @@ class TrustModel(_Learning, _Assessing):
             hazard_invoice=tuple(pop.hs),
             hazard_cancel=tuple(pop.hc),
             lead_data=pop.lead_data,
+            closed_time_weight=pop.theta,
+            invoices_in_open_hours=pop.open_n,
+            invoices_in_closed_hours=pop.closed_n,
+            pending_open_hours=pop.open_x,
+            pending_closed_hours=pop.closed_x,
         )
         return TrustState(
             config=self._cfg,
@@ -200,6 +205,12 @@ class TrustModel(_Learning, _Assessing):
         pop.lc = list(ps.lead_cancelled)
         pop.lz = list(ps.lead_censored)
         model._set_population_curve(list(ps.hazard_invoice), list(ps.hazard_cancel), ps.lead_data)
+        pop.theta = ps.closed_time_weight
+        model._set_theta(ps.closed_time_weight)
+        pop.open_n = ps.invoices_in_open_hours
+        pop.closed_n = ps.invoices_in_closed_hours
+        pop.open_x = ps.pending_open_hours
+        pop.closed_x = ps.pending_closed_hours
         for sid, ss in state.suppliers.items():
             sup = model._sups[sid] = _sup_from_state(ss, n_bins, model._cfg, sid)
             sup.fresh = dict(sup.pending)  # clocked and indexed by the first count

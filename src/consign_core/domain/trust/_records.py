@@ -148,6 +148,7 @@ class _Sup:
         "pb",
         "pending",
         "ph",
+        "pm",
         "prior_ver",
         "qls",
         "quarantined",
@@ -163,6 +164,8 @@ class _Sup:
         "zc",
         "zn",
         "ztb",
+        "zth",
+        "zv",
     )
 
     def __init__(self, ref: float, n_bins: int) -> None:
@@ -184,6 +187,12 @@ class _Sup:
         # clock of the indexed pending orders, sorted by (ph, pb), so each list is sorted
         self.ph: list[float] = []
         self.pb: list[int] = []
+        # with a closed-time weight theta > 0: each indexed order's place on the mixed clock,
+        # m = (1 - theta) * pb / 3.6e9 + theta * ph (also sorted; empty while theta is 0),
+        # and the census instant in hours since the epoch (zth)
+        self.pm: list[float] = []
+        self.zth = math.nan
+        self.zv = 0  # the model's clock version (_zver) the counts were taken on
         self.loose = 0  # pending orders outside the index (b is None) and not fresh
         self.fresh: dict[str, _Pending] = {}  # pending orders not clocked yet
         self.fresh_h = math.inf  # a lower bound of their placement hours
@@ -212,6 +221,8 @@ class _Pop:
 
     __slots__ = (
         "cells",
+        "closed_n",
+        "closed_x",
         "curve",
         "fitted",
         "hc",
@@ -224,8 +235,11 @@ class _Pop:
         "ls",
         "lz",
         "mu",
+        "open_n",
+        "open_x",
         "ref",
         "strength",
+        "theta",
         "ver",
     )
 
@@ -244,5 +258,13 @@ class _Pop:
         self.hs: list[float] = []
         self.hc: list[float] = []
         self.lead_data = 0.0
+        # the closed-time weight theta (see _ModelCore._tau) and the decayed counts it is
+        # fitted from: invoices registered in open / closed hours of the calendar, and the
+        # hours orders spent pending in each (scaled units, like ls / lc / lz)
+        self.theta = 0.0
+        self.open_n = 0.0
+        self.closed_n = 0.0
+        self.open_x = 0.0
+        self.closed_x = 0.0
         self.ver = 0
         self.curve: Curve | None = None

@@ -51,13 +51,16 @@ DEFAULT_LEAD_GRID_HOURS: tuple[float, ...] = (
     36.0,
     48.0,
     72.0,
-    120.0,
+    96.0,
+    144.0,
     240.0,
 )
-"""Upper edges (business hours after placement) of the lead-time bins; the first bin starts at 0.
+"""Upper edges (hours after placement on the lead-time clock) of the lead-time bins; from 0.
 
 With the default calendar's 00-24 window one business day is 24 business hours, so the grid
-is fine over the first two business days and ends at 10 business days.
+is fine over the first two business days, then has edges at 3, 4 and 6 business days (where
+shipping deadlines of a few business days fall: the question is whether tracking came before
+one) and ends at 10 business days.
 """
 
 
@@ -261,7 +264,8 @@ class TrustConfig:
     lead_grid_hours: tuple[float, ...] = attrs.field(
         default=DEFAULT_LEAD_GRID_HOURS, converter=_to_float_tuple, validator=_lead_grid
     )
-    """Upper bin edges in business hours; orders pending past the last one are censored there."""
+    """Upper bin edges in hours on the lead-time clock (business hours plus the learned share of
+    the closed ones); orders pending past the last one are censored there."""
     lead_prior_strength: float = attrs.field(default=5.0, validator=_number(0, lo_open=True))
     """Pseudo-orders of population hazard mixed into each supplier's hazard, per bin."""
     lead_population_prior_strength: float = attrs.field(
@@ -506,6 +510,17 @@ class PopulationState:
     """Population per-bin cancel hazards from the last fit."""
     lead_data: float = attrs.field(validator=_non_negative)
     """Decayed orders behind the population lead curve at the last fit (0: default curve)."""
+    closed_time_weight: float = attrs.field(default=0.0, validator=probability)
+    """The lead-time clock's weight of a closed hour relative to an open one, from the last
+    fit (0: business hours, 1: calendar hours)."""
+    invoices_in_open_hours: float = attrs.field(default=0.0, validator=_non_negative)
+    """Scaled decayed invoices registered in open hours of the calendar."""
+    invoices_in_closed_hours: float = attrs.field(default=0.0, validator=_non_negative)
+    """Scaled decayed invoices registered in closed hours of the calendar."""
+    pending_open_hours: float = attrs.field(default=0.0, validator=_non_negative)
+    """Scaled decayed open hours that orders spent pending."""
+    pending_closed_hours: float = attrs.field(default=0.0, validator=_non_negative)
+    """Scaled decayed closed hours that orders spent pending."""
 
 
 @attrs.frozen(kw_only=True)
