@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from consign_core.domain.model import Cancellation, OrderRef, Tracking
 from consign_core.domain.rules import COUPANG
-from consign_core.domain.timing import make_policy
+from consign_core.domain.timing import ExpectedCostWeights, make_policy
 from consign_core.domain.workflow import BuyerRequestAnswer
 from consign_core.domain.workflow._commands import SetListing
 from consign_core.engine import Engine, EngineSettings
@@ -410,7 +410,7 @@ def test_the_simulated_market_loses_the_orders_of_a_stopped_sku() -> None:
 def test_mirroring_the_listing_turns_stock_out_cancels_into_lost_sales(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    scenario = with_stock_outs(get_scenario("default")).evolve(days=40.0, suppliers=20)
+    base = get_scenario("default").evolve(days=40.0, suppliers=20)
     markets: list[SimulatedMarket] = []
 
     class Watched(SimulatedMarket):
@@ -420,17 +420,17 @@ def test_mirroring_the_listing_turns_stock_out_cancels_into_lost_sales(
 
     monkeypatch.setattr(runner, "SimulatedMarket", Watched)
     results = {}
-    for mirror in (True, False):
-        # the lab's runner builds the engine's settings; set the switch under test
-        monkeypatch.setattr(
-            runner,
-            "EngineSettings",
-            lambda mirror=mirror, **kw: EngineSettings(mirror_listing=mirror, **kw),
-        )
+    for mirror in (True, False):  # the scenario's switch reaches the engine's settings
+        scenario = with_stock_outs(base, mirror_listing=mirror)
         results[mirror] = simulate(scenario, "confirm-immediately", seed=1, orders=600)
     mirrored, unmirrored = results[True], results[False]
     assert markets[0].lost_orders > 0
     assert markets[1].lost_orders == 0
+    assert mirrored.unsold_orders == markets[0].lost_orders
+    assert unmirrored.unsold_orders == 0
     assert mirrored.orders + markets[0].lost_orders == unmirrored.orders == 600
     assert mirrored.stock_out_cancels < unmirrored.stock_out_cancels
+    lost = ExpectedCostWeights()
+    priced = lost.lost_sale_fixed * markets[0].lost_orders
+    assert mirrored.cost.lost_sales >= priced  # the unsold orders are priced as lost sales
     assert mirrored.seller_fault_cancels < unmirrored.seller_fault_cancels

@@ -241,9 +241,13 @@ def test_the_oracle_reproduces_every_engine_end_and_never_costs_an_order_more(
     _check_world(scenario, 3, 300)
 
 
+# the oracle knows the world's per-order draws; sold-out episodes (and the listing) it does not
+_MODELLED = [n for n in scenario_names() if get_scenario(n).stock_outs_per_item_month == 0]
+
+
 @pytest.mark.slow
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.sampled_from(scenario_names()), seed=st.integers(min_value=0, max_value=10_000))
+@given(name=st.sampled_from(_MODELLED), seed=st.integers(min_value=0, max_value=10_000))
 def test_on_any_world_no_policy_beats_the_oracle_on_any_order_without_coupling(
     name: str, seed: int
 ) -> None:

@@ -162,6 +162,10 @@ class PolicyResult:
     metrics: tuple[MetricSummary, ...] = attrs.field(converter=_metric_tuple)
     """Each metric of the market's rule profile over time."""
 
+    unsold_orders: int = 0
+    """Buyers who could not order because the listing was stopped (the item sold out at every
+    source; see ``EngineSettings.mirror_listing``): priced as lost sales."""
+
     @property
     def seller_fault_cancel_rate(self) -> float:
         """Seller-fault cancellations per order (0 with no orders)."""
@@ -211,6 +215,7 @@ class PolicyResult:
             "confirmed": self.confirmed,
             "shipped": self.shipped,
             "open_at_end": self.open_at_end,
+            "unsold_orders": self.unsold_orders,
             "decisions": self.decisions,
             "median_hours_to_confirm": self.median_hours_to_confirm,
             "p90_hours_to_confirm": self.p90_hours_to_confirm,
@@ -250,6 +255,7 @@ _MEAN_KEYS: Final = (
     "confirmed",
     "shipped",
     "open_at_end",
+    "unsold_orders",
     "decisions",
     "median_hours_to_confirm",
     "p90_hours_to_confirm",

@@ -304,7 +304,10 @@ class _LabRun:
             trust=config.trust,
             calendar=config.calendar,
             messenger=self.market,
-            settings=EngineSettings(reroute_after_confirmation=config.reroute_after_confirmation),
+            settings=EngineSettings(
+                reroute_after_confirmation=config.reroute_after_confirmation,
+                mirror_listing=scenario.mirror_listing if scenario is not None else True,
+            ),
             on_escalate=self.person.on_escalate,
             logger=_SILENT,
         )
@@ -428,7 +431,10 @@ class _LabRun:
         person = self.person
         cost = CostBreakdown(
             seller_fault_cancels=costs.cancels,
-            lost_sales=costs.lost,
+            # buyer cancels, and buyers who found the listing stopped (mirrored sold-outs)
+            lost_sales=costs.lost
+            + w.lost_sale_fixed * self.market.lost_orders
+            + w.lost_sale_margin * self.market.lost_value,
             delay=w.delay_per_hour * delay_hours,
             late_shipments=w.late_shipment * late,
             escalations=cfg.person.cost_per_escalation * person.escalations,
@@ -454,6 +460,7 @@ class _LabRun:
             mean_hours_to_confirm=sum(ordered) / len(ordered) if ordered else None,
             cost=cost,
             metrics=self._metrics(),
+            unsold_orders=self.market.lost_orders,
         )
 
     def _metrics(self) -> list[MetricSummary]:

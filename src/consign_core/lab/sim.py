@@ -37,7 +37,8 @@ seeded by ``(seed, purpose)`` before any policy acts, so every policy faces the 
 scenario, seed and order count give the same result, bit for bit.
 
 Built-in scenarios (:data:`SCENARIOS`): ``default``, ``flaky-suppliers``, ``holiday-season``,
-``group-orders`` and ``single-source``.
+``group-orders``, ``single-source``, and ``stock-outs`` / ``stock-outs-unmirrored`` (items sell
+out for a while; the listing follows the supplier's stock, or is left on).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from consign_core.lab._results import (
     PolicyResult,
 )
 from consign_core.lab._runner import LabConfig, LogRecord, run_world
+from consign_core.lab._scenario import with_stock_outs
 from consign_core.lab._world import (
     BuyerModel,
     PersonModel,
@@ -156,7 +158,18 @@ _SINGLE: Final = _DEFAULT.evolve(
 )
 
 SCENARIOS: Final[Mapping[str, Scenario]] = MappingProxyType(
-    {s.name: s for s in (_DEFAULT, _FLAKY, _HOLIDAY, _GROUP, _SINGLE)}
+    {
+        s.name: s
+        for s in (
+            _DEFAULT,
+            _FLAKY,
+            _HOLIDAY,
+            _GROUP,
+            _SINGLE,
+            with_stock_outs(_DEFAULT),
+            with_stock_outs(_DEFAULT, mirror_listing=False),
+        )
+    }
 )
 """The built-in scenarios by name (see ``docs/simulate.md``)."""
 
