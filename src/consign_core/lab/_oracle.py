@@ -46,11 +46,17 @@ from consign_core.domain.model import (
     MarketOrder,
     Tracking,
 )
-from consign_core.domain.rules import MetricQuantity, MetricStatus, RuleProfile
+from consign_core.domain.rules import MetricStatus, RuleProfile
 from consign_core.domain.timing import ExpectedCostWeights
 from consign_core.engine import EngineSettings
 from consign_core.errors import ConfigurationError
-from consign_core.lab._results import CostBreakdown, MetricSummary, PolicyResult, percentile
+from consign_core.lab._results import (
+    CostBreakdown,
+    MetricSummary,
+    PolicyResult,
+    percentile,
+    summarize_metrics,
+)
 from consign_core.lab._runner import DEFAULT_CADENCE_MINUTES
 from consign_core.lab._world import (
     Scenario,
@@ -76,7 +82,6 @@ _MINUTE_US: Final = 60_000_000
 _HOUR_US: Final = 60 * _MINUTE_US
 _DAY_US: Final = 24 * _HOUR_US
 _US_DELTA: Final = from_us(1) - from_us(0)
-_STATUS_CHAR: Final = {MetricStatus.OK: "o", MetricStatus.WARNING: "w", MetricStatus.SANCTION: "s"}
 
 SHIPPED: Final = 0
 """:attr:`OrderEnd.kind`: the waybill reached the market."""
@@ -595,30 +600,7 @@ class _Replay:
             next_sample += _DAY_US
 
     def metrics(self) -> list[MetricSummary]:
-        metrics = []
-        for i, metric in enumerate(self.profile.metrics):
-            column = [s[i] for s in self.samples]
-            statuses = [s for s, _ in column]
-            values = [v for _, v in column if v is not None]
-            if metric.headline is MetricQuantity.SUCCESS_RATE:
-                worst_value = min(values) if values else None
-            else:
-                worst_value = max(values) if values else None
-            worst = max(statuses, key=lambda s: s.severity, default=MetricStatus.OK)
-            metrics.append(
-                MetricSummary(
-                    name=metric.name,
-                    title=metric.title,
-                    worst_status=worst.value,
-                    days_ok=statuses.count(MetricStatus.OK),
-                    days_warning=statuses.count(MetricStatus.WARNING),
-                    days_sanction=statuses.count(MetricStatus.SANCTION),
-                    worst_value=worst_value,
-                    final_value=column[-1][1] if column else None,
-                    timeline="".join(_STATUS_CHAR[s] for s in statuses),
-                )
-            )
-        return metrics
+        return summarize_metrics(self.profile, self.samples)
 
 
 def _result(  # noqa: PLR0917 - internal

@@ -12,6 +12,8 @@ from typing import Any, Final
 
 import attrs
 
+from consign_core.domain.rules import MetricQuantity, MetricStatus, RuleProfile
+
 
 __all__ = [
     "CostBreakdown",
@@ -19,6 +21,7 @@ __all__ = [
     "PolicyResult",
     "mean_policy_dict",
     "percentile",
+    "summarize_metrics",
 ]
 
 SCHEMA_VERSION: Final = 1
@@ -315,3 +318,37 @@ def mean_policy_dict(results: Sequence[PolicyResult]) -> dict[str, Any]:
         )
     out["metrics"] = metrics
     return out
+
+
+_STATUS_CHAR: Final = {MetricStatus.OK: "o", MetricStatus.WARNING: "w", MetricStatus.SANCTION: "s"}
+
+
+def summarize_metrics(
+    profile: RuleProfile, samples: Sequence[Sequence[tuple[MetricStatus, float | None]]]
+) -> list[MetricSummary]:
+    """Each metric of ``profile`` over the daily ``samples`` (one ``(status, value)`` per metric
+    a day): days per status, the worst and the last value, the timeline."""
+    metrics = []
+    for i, metric in enumerate(profile.metrics):
+        column = [s[i] for s in samples]
+        statuses = [s for s, _ in column]
+        values = [v for _, v in column if v is not None]
+        if metric.headline is MetricQuantity.SUCCESS_RATE:
+            worst_value = min(values) if values else None
+        else:
+            worst_value = max(values) if values else None
+        worst = max(statuses, key=lambda s: s.severity, default=MetricStatus.OK)
+        metrics.append(
+            MetricSummary(
+                name=metric.name,
+                title=metric.title,
+                worst_status=worst.value,
+                days_ok=statuses.count(MetricStatus.OK),
+                days_warning=statuses.count(MetricStatus.WARNING),
+                days_sanction=statuses.count(MetricStatus.SANCTION),
+                worst_value=worst_value,
+                final_value=column[-1][1] if column else None,
+                timeline="".join(_STATUS_CHAR[s] for s in statuses),
+            )
+        )
+    return metrics

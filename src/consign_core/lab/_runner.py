@@ -29,7 +29,7 @@ from heapq import heappop, heappush
 from typing import Any, Final, NamedTuple
 
 from consign_core.domain.model import CancelFault, Cancellation, CancelReason, MarketOrder, OrderRef
-from consign_core.domain.rules import MetricQuantity, MetricStatus, RuleProfile
+from consign_core.domain.rules import MetricStatus, RuleProfile
 from consign_core.domain.timing import (
     ConfirmationPolicy,
     Decision,
@@ -47,7 +47,13 @@ from consign_core.domain.workflow import (
 )
 from consign_core.engine import Engine, EngineSettings
 from consign_core.lab._market import LabClock, LabOrder, SimulatedMarket
-from consign_core.lab._results import CostBreakdown, MetricSummary, PolicyResult, percentile
+from consign_core.lab._results import (
+    CostBreakdown,
+    MetricSummary,
+    PolicyResult,
+    percentile,
+    summarize_metrics,
+)
 from consign_core.lab._supplier import SimulatedSupplier
 from consign_core.lab._world import PersonModel, Scenario, WorldOrder, WorldSupplier, from_us, to_us
 from consign_core.store import InMemoryStore
@@ -61,7 +67,6 @@ DEFAULT_CADENCE_MINUTES: Final = 10
 _MINUTE_US: Final = 60_000_000
 _HOUR_US: Final = 60 * _MINUTE_US
 _DAY_US: Final = 24 * _HOUR_US
-_STATUS_CHAR: Final = {MetricStatus.OK: "o", MetricStatus.WARNING: "w", MetricStatus.SANCTION: "s"}
 _SETTLED: Final = frozenset({OrderStatus.CANCELLING, OrderStatus.CANCELLED, OrderStatus.SHIPPED})
 
 # The lab's engines log here: a logger outside the logging hierarchy, silent (a simulated
@@ -464,30 +469,7 @@ class _LabRun:
         )
 
     def _metrics(self) -> list[MetricSummary]:
-        metrics = []
-        for i, metric in enumerate(self.cfg.profile.metrics):
-            column = [s[i] for s in self.samples]
-            statuses = [s for s, _ in column]
-            values = [v for _, v in column if v is not None]
-            if metric.headline is MetricQuantity.SUCCESS_RATE:
-                worst_value = min(values) if values else None
-            else:
-                worst_value = max(values) if values else None
-            worst = max(statuses, key=lambda s: s.severity, default=MetricStatus.OK)
-            metrics.append(
-                MetricSummary(
-                    name=metric.name,
-                    title=metric.title,
-                    worst_status=worst.value,
-                    days_ok=statuses.count(MetricStatus.OK),
-                    days_warning=statuses.count(MetricStatus.WARNING),
-                    days_sanction=statuses.count(MetricStatus.SANCTION),
-                    worst_value=worst_value,
-                    final_value=column[-1][1] if column else None,
-                    timeline="".join(_STATUS_CHAR[s] for s in statuses),
-                )
-            )
-        return metrics
+        return summarize_metrics(self.cfg.profile, self.samples)
 
 
 def _log_record(record: LabOrder) -> LogRecord:
