@@ -409,7 +409,8 @@ class _LabRun:
     def _result(self) -> PolicyResult:
         cfg = self.cfg
         w = cfg.weights
-        end_us = self.clock.now_us
+        # a replay is judged at the end of its log, however long before that its last run was
+        end_us = self.clock.now_us if cfg.end_us is None else max(self.clock.now_us, cfg.end_us)
         hours = array("d")
         delay_hours = 0.0
         late = confirmed = shipped = open_at_end = 0
