@@ -389,3 +389,21 @@ def test_an_order_found_by_its_key_but_unreadable_is_never_reported_missing(
     fake.orders[order.supplier_order_id].quantity = 0
     with pytest.raises(UnexpectedResponseError, match="cannot be read"):
         supplier.find_order("coupang:910:1")
+
+
+def test_the_suppliers_platform_signals_move_the_trust_models_prior(
+    supplier: DomemeSupplier,
+) -> None:
+    # a strong Domeme seller (rank 2, score 98, dispatch in 1.5 days) starts trusted more than a
+    # supplier the model knows nothing about
+    from consign_core.domain.calendar import KST
+    from consign_core.domain.model import Supplier
+    from consign_core.domain.trust import TrustModel
+
+    model = TrustModel()
+    model.register_supplier(Supplier(supplier_id="supplier1", signals=supplier.get_signals("1001")))
+    now = datetime(2025, 9, 3, 9, 0, tzinfo=KST)
+    ship_by = now + timedelta(days=3)
+    known = model.assess("supplier1", 1, now, ship_by)
+    unknown = model.assess("nobody", 1, now, ship_by)
+    assert known.p_cancel < unknown.p_cancel
