@@ -47,7 +47,7 @@ from consign_core.errors import (
 )
 from consign_core.store import SQLiteStore, StoreBatch
 from consign_core.store import _sqlite as store_sqlite
-from consign_core.store._codec import decision_names, decode_decision, encode_decision
+from consign_core.store._side_codec import decision_names, decode_decision, encode_decision
 from consign_core.testing import (
     T0,
     InMemoryMarket,

@@ -60,15 +60,14 @@ from consign_core.store._codec import (
     decode_command,
     decode_event,
     decode_journal_record,
-    decode_recipient,
     decode_state,
     encode_command,
     encode_event,
     encode_journal_record,
-    encode_recipient,
     encode_state,
     ref_key,
 )
+from consign_core.store._side_codec import decode_recipient, encode_recipient
 from consign_core.store._types import ClockAdvanced, OrderWithdrawn, StockReported
 from consign_core.testing import T0, InMemoryMarket, InMemorySupplier, make_order
 from tests._zones import FallBackZone

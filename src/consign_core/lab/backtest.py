@@ -52,6 +52,14 @@ from consign_core.domain.trust import TrustConfig, TrustModel
 from consign_core.errors import ConfigurationError
 from consign_core.lab._as_logged import AS_LOGGED, AsLogged
 from consign_core.lab._history import RatesReport, SupplierView, rates_report, trust_table
+from consign_core.lab._log_csv import (
+    format_order_log,
+    load_order_log,
+    load_order_log_text,
+    parse_order_log,
+    read_order_log,
+    write_order_log,
+)
 from consign_core.lab._log_rows import (
     _CANCELLED_OUTCOMES,
     _item,
@@ -77,12 +85,6 @@ from consign_core.lab._order_log import (
     OrderLogError,
     OrderLogRow,
     SkippedRow,
-    format_order_log,
-    load_order_log,
-    load_order_log_text,
-    parse_order_log,
-    read_order_log,
-    write_order_log,
 )
 from consign_core.lab._prediction import (
     PredictionQuality,

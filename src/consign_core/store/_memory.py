@@ -9,7 +9,7 @@ from typing import Any
 from consign_core.domain.decisions import DecisionRecord
 from consign_core.domain.model import OrderRef, Recipient
 from consign_core.domain.workflow._types import OrderState
-from consign_core.store._codec import with_recipient
+from consign_core.store._side_codec import with_recipient
 from consign_core.store._types import JournalRecord, OutboxEntry, OutboxStatus, StoreBatch
 
 
