@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from consign_core.domain.events import (
     InvoiceUploaded,
@@ -59,16 +59,6 @@ __all__ = ["SINGLE"]
 # --------------------------------------------------------------------------------------
 
 
-@runtime_checkable
-class _SourceOptions(Protocol):
-    """An engine that knows its sources' option codes (:class:`~consign_core.engine.Engine`
-    does; a bare :class:`Shell` means single-option items)."""
-
-    def source_option(self, sku: str, candidate: int, source: tuple[str, str]) -> str | None:
-        """The option code of ``source`` as the ``candidate``-th source of ``sku``."""
-        ...
-
-
 def _request(
     engine: Shell, state: OrderState | None, command: PlaceSupplierOrder
 ) -> PlaceOrderRequest:
@@ -79,10 +69,9 @@ def _request(
     option = None
     if state is not None:
         recipient = state.order.recipient
-        if isinstance(engine, _SourceOptions):
-            source = (command.supplier_id, command.item_id)
-            sku = state.order.lines[0].sku
-            option = engine.source_option(sku, state.candidate, source)
+        source = (command.supplier_id, command.item_id)
+        sku = state.order.lines[0].sku
+        option = engine.source_option(sku, state.candidate, source)
     return PlaceOrderRequest(
         order_ref=command.ref,
         supplier_id=command.supplier_id,
