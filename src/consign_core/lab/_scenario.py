@@ -216,32 +216,34 @@ class PersonModel:
 _DEFAULT_TYPES: Final = (
     SupplierType(
         name="reliable",
-        share=0.75,
-        cancel_rate=0.006,
+        share=0.80,
+        cancel_rate=0.003,
         concentration=100.0,
-        hours_to_tracking=14.0,
+        hours_to_tracking=12.0,
         tracking_sigma=0.5,
         hours_to_cancel=10.0,
     ),
     SupplierType(
         name="flaky",
-        share=0.18,
-        cancel_rate=0.04,
+        share=0.15,
+        cancel_rate=0.02,
         concentration=40.0,
-        hours_to_tracking=22.0,
-        tracking_sigma=0.7,
+        hours_to_tracking=16.0,
+        tracking_sigma=0.6,
         hours_to_cancel=14.0,
     ),
     SupplierType(
         name="bad",
-        share=0.07,
-        cancel_rate=0.15,
+        share=0.05,
+        cancel_rate=0.08,
         concentration=20.0,
-        hours_to_tracking=30.0,
-        tracking_sigma=0.8,
+        hours_to_tracking=24.0,
+        tracking_sigma=0.7,
         hours_to_cancel=18.0,
     ),
 )
+"""The reference seller's supplier mix, calibrated so that the account's standing tells the
+policies apart (see ``docs/simulate.md``, "Calibrating the reference seller")."""
 
 _DEFAULT_HOURLY: Final = (
     2.0, 1.0, 0.6, 0.4, 0.4, 0.6, 1.5, 3.0, 5.0, 7.0, 8.0, 8.5,
@@ -281,11 +283,11 @@ class Scenario:
     """The supplier mix."""
     popularity_sigma: float = attrs.field(default=1.0, validator=_non_negative)
     """Log-normal sigma of the suppliers' shares of the orders."""
-    turn_bad_share: float = attrs.field(default=0.05, validator=probability)
+    turn_bad_share: float = attrs.field(default=0.03, validator=probability)
     """Share of suppliers that turn bad at a random moment of the run."""
-    turn_bad_cancel_rate: float = attrs.field(default=0.2, validator=probability)
+    turn_bad_cancel_rate: float = attrs.field(default=0.10, validator=probability)
     """The cancel rate of a supplier after it turned bad."""
-    alternate_share: float = attrs.field(default=0.5, validator=probability)
+    alternate_share: float = attrs.field(default=0.7, validator=probability)
     """Share of SKUs with an alternate supplier mapped (used when the primary cancels before
     confirmation, by the workflow's honest path)."""
     group_order_share: float = attrs.field(default=0.02, validator=probability)

@@ -103,9 +103,11 @@ DEFAULT_ORDERS: Final = 10_000
 _DEFAULT: Final = Scenario(
     name="default",
     description=(
-        "A Coupang consignment seller with 80 Domeme suppliers (75% reliable, 18% flaky, 7% "
-        "bad; 5% turn bad during the run), D+2 shipping, 2% group orders and an alternate "
-        "supplier mapped for half of the SKUs, over 120 days from 2025-03-03."
+        "A Coupang consignment seller with 80 Domeme suppliers (80% reliable, 15% flaky, 5% "
+        "bad; 3% turn bad during the run), D+2 shipping, 2% group orders and an alternate "
+        "supplier mapped for 70% of the SKUs, over 120 days from 2025-03-03. Calibrated so "
+        "that a careful policy keeps the account in good standing on most days and a "
+        "careless one does not."
     ),
 )
 
