@@ -482,25 +482,30 @@ class Engine(Polling, Persistence):
         ref = state.order.ref
         run.batch.states[ref] = state
         previous = self._states.get(ref)
+        terminal = state.is_terminal
         if previous is None:  # new, or ended before (its delivery details may be kept)
-            run.batch.ended[ref] = run.now if state.is_terminal else None
-        elif state.is_terminal:  # the retention of its delivery details starts now
+            run.batch.ended[ref] = run.now if terminal else None
+        elif terminal:  # the retention of its delivery details starts now
             run.batch.ended[ref] = run.now
         old_item = None if previous is None else (previous.supplier_id, previous.item_id)
         new_item = (state.supplier_id, state.item_id)
         if previous is not None and previous.supplier_order_id is not None:
             self._open_supplier.pop(previous.supplier_order_id, None)
-        if state.is_terminal:
+        if terminal:
             self._states.pop(ref, None)
             new_item = (None, None)
         else:
-            if state.supplier_order_id is not None and state.supplier_state in _OPEN_SUPPLIER:
+            supplier_state = state.supplier_state
+            if state.supplier_order_id is not None and (
+                supplier_state is SupplierOrderState.PLACED
+                or supplier_state is SupplierOrderState.CONFIRMED
+            ):
                 oid = state.supplier_order_id
                 if self._order_feed is not None and (
                     previous is None or previous.supplier_order_id != oid
                 ):
                     self._unpolled[oid] = None  # asked about once, then the feed tells
-                self._open_supplier[oid] = (ref, state.supplier_state)
+                self._open_supplier[oid] = (ref, supplier_state)
             self._states[ref] = state
             if state.wake_at is not None and (
                 previous is None or previous.wake_at != state.wake_at

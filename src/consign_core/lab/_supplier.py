@@ -7,6 +7,7 @@ import heapq
 from collections.abc import Sequence
 from typing import Final
 
+from consign_core.domain._prevalidated import new_cancellation, new_supplier_order, new_tracking
 from consign_core.domain.model import (
     CancelFault,
     Cancellation,
@@ -16,7 +17,6 @@ from consign_core.domain.model import (
     SupplierItem,
     SupplierOrder,
     SupplierOrderStatus,
-    Tracking,
 )
 from consign_core.domain.workflow import SupplierCancelOutcome
 from consign_core.engine.ports import (
@@ -113,7 +113,8 @@ class SimulatedSupplier:
             at = from_us(at_us)
             if cancelled:
                 self.supplier_cancels += 1
-                new = SupplierOrder(
+                # its own order's next state, from values validated when it was placed
+                new = new_supplier_order(
                     supplier_id=order.supplier_id,
                     supplier_order_id=order_id,
                     order_ref=order.order_ref,
@@ -121,12 +122,12 @@ class SimulatedSupplier:
                     quantity=order.quantity,
                     placed_at=order.placed_at,
                     status=SupplierOrderStatus.CANCELLED,
-                    cancellation=Cancellation(
+                    cancellation=new_cancellation(
                         fault=CancelFault.SELLER, reason=reason, at=at, note="판매취소"
                     ),
                 )
             else:
-                new = SupplierOrder(
+                new = new_supplier_order(
                     supplier_id=order.supplier_id,
                     supplier_order_id=order_id,
                     order_ref=order.order_ref,
@@ -134,7 +135,7 @@ class SimulatedSupplier:
                     quantity=order.quantity,
                     placed_at=order.placed_at,
                     status=SupplierOrderStatus.INVOICED,
-                    tracking=Tracking(courier=_TRACKING_COURIER, number=order_id),
+                    tracking=new_tracking(courier=_TRACKING_COURIER, number=order_id),
                 )
             self._orders[order_id] = new
             self._log.append(order_id)
