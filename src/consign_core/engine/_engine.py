@@ -101,7 +101,6 @@ _LOGGER = logging.getLogger("consign_core.engine")
 _TRUST_EVENTS = (SupplierOrderPlaced, SupplierConfirmed, SupplierInvoiced, SupplierCancelled)
 _LEDGER_EVENTS = (OrderPaid, OrderCancelled, InvoiceUploaded, Delivered)
 _OBSERVED_EVENTS = _LEDGER_EVENTS + _TRUST_EVENTS
-_OPEN_SUPPLIER = frozenset({SupplierOrderState.PLACED, SupplierOrderState.CONFIRMED})
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _PURGE_EVERY = timedelta(days=1)
 
