@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import attrs
 import pytest
 
+from consign_core.domain.events import OrderPaid
 from consign_core.domain.model import MarketOrder, OrderRef, Recipient
 from consign_core.domain.rules import COUPANG
 from consign_core.domain.timing import (
@@ -21,6 +22,7 @@ from consign_core.domain.timing import (
     make_policy,
 )
 from consign_core.engine import Engine
+from consign_core.engine._persist import _at_least, _at_most
 from consign_core.errors import (
     ConfigurationError,
     ConsignError,
@@ -280,3 +282,30 @@ def test_a_restart_replays_the_order_booked_at_the_engines_time() -> None:
     )
     assert restarted.ledger.now == T0
     assert restarted.ledger.report(T0).metric("order_fulfilment").denominator == 1
+
+
+@pytest.mark.parametrize(
+    ("paid_shift", "ship_by_shift"),
+    [
+        (timedelta(hours=-1), timedelta(hours=30)),  # listed late: booked at the ledger's clock
+        (timedelta(hours=-5), timedelta(hours=-2)),  # its deadline passed too: moved to the clock
+        (timedelta(hours=3), timedelta(hours=30)),  # paid "in the future": booked at now
+    ],
+)
+def test_an_order_booked_at_another_time_equals_the_validated_copy_of_it(
+    paid_shift: timedelta, ship_by_shift: timedelta
+) -> None:
+    order = attrs.evolve(
+        make_order("moved", paid_at=T0 + paid_shift, ship_by=T0 + ship_by_shift),
+        recipient=BUYER,
+    )
+    event = OrderPaid(order=order)
+    mover = _at_most if paid_shift > timedelta(0) else _at_least
+    moved = mover(event, T0)
+    expected = OrderPaid(
+        order=attrs.evolve(order, paid_at=T0, ship_by=max(order.ship_by, T0))
+    )  # the validating constructors: every field kept but the two times
+    assert moved == expected
+    assert isinstance(moved, OrderPaid)
+    assert moved.order.recipient is BUYER
+    assert attrs.asdict(moved.order, recurse=False) == attrs.asdict(expected.order, recurse=False)

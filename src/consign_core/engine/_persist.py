@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from consign_core.domain._prevalidated import new_market_order, new_order_paid
 from consign_core.domain.cancel_rate import Headroom, Ledger, LedgerState
 from consign_core.domain.events import (
     Delivered,
@@ -233,8 +234,7 @@ def _at_most(event: Event, now: datetime) -> Event:
     """``event`` moved back to ``now`` (an order paid after the engine's time is booked at the
     time the engine learned of it; its ship-by deadline is kept)."""
     if isinstance(event, OrderPaid):
-        order = event.order
-        return OrderPaid(order=attrs.evolve(order, paid_at=now, ship_by=max(order.ship_by, now)))
+        return _paid_at(event.order, now)
     if isinstance(event, OrderCancelled):
         return OrderCancelled(ref=event.ref, cancellation=attrs.evolve(event.cancellation, at=now))
     if isinstance(event, InvoiceUploaded | Delivered):
@@ -249,9 +249,7 @@ def _at_least(event: Event, clock: datetime) -> Event:
     booked at the time the engine learned of it.
     """
     if isinstance(event, OrderPaid):
-        order = event.order
-        ship_by = max(order.ship_by, clock)
-        return OrderPaid(order=attrs.evolve(order, paid_at=clock, ship_by=ship_by))
+        return _paid_at(event.order, clock)
     if isinstance(event, OrderCancelled):
         return OrderCancelled(
             ref=event.ref, cancellation=attrs.evolve(event.cancellation, at=clock)
@@ -259,3 +257,20 @@ def _at_least(event: Event, clock: datetime) -> Event:
     if isinstance(event, InvoiceUploaded | Delivered):
         return attrs.evolve(event, at=clock)
     return event
+
+
+def _paid_at(order: MarketOrder, at: datetime) -> OrderPaid:
+    """``order`` booked as paid at ``at``, its deadline kept unless it was earlier.
+
+    Built from the validated ``order`` and the engine's own aware ``at``, with ``paid_at <=
+    ship_by`` by construction, so without re-running the validators (the lab books every
+    order this way, a few minutes after it was paid).
+    """
+    moved = new_market_order(
+        ref=order.ref,
+        lines=order.lines,
+        paid_at=at,
+        ship_by=order.ship_by if order.ship_by >= at else at,
+        recipient=order.recipient,
+    )
+    return new_order_paid(order=moved)
