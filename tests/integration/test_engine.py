@@ -5,9 +5,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import attrs
 import pytest
 
-from consign_core.domain.model import CancelFault, CancelReason, Courier, OrderRef
+from consign_core.domain.model import (
+    CancelFault,
+    CancelReason,
+    Courier,
+    OrderRef,
+    SupplierOrder,
+    SupplierOrderStatus,
+)
 from consign_core.domain.rules import COUPANG, NAVER, MetricStatus
 from consign_core.domain.timing import (
     DEFAULT_POLICY_NAMES,
@@ -30,7 +38,7 @@ from consign_core.domain.workflow import (
     OrderStatus,
 )
 from consign_core.engine import Engine, EngineSettings
-from consign_core.engine.ports import MarketOrderStatus
+from consign_core.engine.ports import MarketOrderStatus, PlaceOrderRequest
 from consign_core.errors import (
     ConfigurationError,
     RateLimitedError,
@@ -159,15 +167,43 @@ def test_supplier_orders_are_asked_about_no_more_often_than_the_configured_caden
     assert 6 <= rationed.supplier.calls["get_orders"] <= 8  # one per 4 hours for all three
 
 
-def test_with_an_order_feed_each_supplier_order_is_asked_about_once_then_changes_only() -> None:
+def test_with_an_order_feed_the_engines_own_placements_are_followed_by_the_feed_alone() -> None:
     w = World("await-invoice")
     refs = [w.add(str(i)) for i in range(3)]
     w.run_until(19)  # the supplier ships at 20 h
     assert all(w.market.order_status(r) is MarketOrderStatus.PAID for r in refs)
     w.run_until(6)
     assert all(w.market.order_status(r) is MarketOrderStatus.SHIPPED for r in refs)
-    assert w.supplier.calls["get_orders"] == 1  # the three new orders, in one call
+    assert w.supplier.calls["get_orders"] == 0  # each placement's answer was its first read
     assert w.supplier.calls["list_changed_orders"] >= 20  # the feed, on every hourly run
+
+
+def test_with_an_order_feed_a_restarted_engine_asks_about_each_open_order_once() -> None:
+    w = World("await-invoice")
+    refs = [w.add(str(i)) for i in range(3)]
+    w.run_until(2)
+    assert w.supplier.calls["get_orders"] == 0
+    w.restart()  # a new process: what changed while it was down is not on its feed's page
+    w.run_until(17)
+    assert w.supplier.calls["get_orders"] == 1  # the three open orders, in one call
+    w.run_until(6)
+    assert all(w.market.order_status(r) is MarketOrderStatus.SHIPPED for r in refs)
+    assert w.supplier.calls["get_orders"] == 1
+
+
+def test_with_an_order_feed_a_placement_answered_as_already_confirmed_is_read_once() -> None:
+    supplier = InMemorySupplier()
+    w = World("await-invoice", supplier=supplier)
+    original = supplier.place_order
+
+    def place_confirmed(request: PlaceOrderRequest) -> SupplierOrder:
+        order = original(request)
+        return attrs.evolve(order, status=SupplierOrderStatus.CONFIRMED)
+
+    supplier.place_order = place_confirmed  # type: ignore[method-assign]
+    w.add("1")
+    w.run_until(2)
+    assert supplier.calls["get_orders"] == 1  # the engine knows "placed", the answer said more
 
 
 def test_a_negative_supplier_poll_cadence_is_refused_naming_the_field() -> None:

@@ -500,8 +500,10 @@ class Engine(Polling, Persistence):
                 or supplier_state is SupplierOrderState.CONFIRMED
             ):
                 oid = state.supplier_order_id
-                if self._order_feed is not None and (
-                    previous is None or previous.supplier_order_id != oid
+                if (
+                    self._order_feed is not None
+                    and (previous is None or previous.supplier_order_id != oid)
+                    and oid not in run.answered  # the placement's answer was its first read
                 ):
                     self._unpolled[oid] = None  # asked about once, then the feed tells
                 self._open_supplier[oid] = (ref, supplier_state)

@@ -100,6 +100,9 @@ class Run:
         self.events = 0
         self.escalations = 0
         self.poll_errors: list[str] = []
+        self.answered: set[str] = set()
+        """Supplier orders placed in this run whose placement answer showed them just placed:
+        with an order feed the engine reads nothing more of them until the feed lists them."""
         self._pending = pending
         self._fresh = fresh
         self._backoff = backoff

@@ -134,6 +134,8 @@ def _place(engine: Shell, run: Run, entry: OutboxEntry) -> list[WorkflowEvent]:
         run.retry(entry, exc)
         return []
     run.done(entry, order.supplier_order_id)
+    if order.status is SupplierOrderStatus.PLACED:  # what the engine knows is all there is
+        run.answered.add(order.supplier_order_id)
     return [_placed(command, order, engine)]
 
 

@@ -447,7 +447,10 @@ class SupplierOrderFeed(Protocol):
     (checked once, structurally): every supplier order it takes on is asked about once with
     :meth:`SupplierPort.get_orders` (a change listed before the engine knew the order, e.g.
     after a placement whose answer was lost, is not missed), and from then on only the feed
-    is read. Ports without it are polled order by order.
+    is read. An order the engine has just placed itself, whose placement answer showed it
+    placed, is not asked about: that answer was its first read, so a feed must list every
+    change of such an order after its placement. Ports without a feed are polled order by
+    order.
     """
 
     def list_changed_orders(self, cursor: str | None) -> SupplierOrderPage:
