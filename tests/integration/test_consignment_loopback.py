@@ -309,6 +309,31 @@ def test_loopback_domeme_sold_out_item_is_ordered_from_the_alternate_before_conf
     assert [c.mode for c in w.domeme.calls_of("setOrder")] == ["setOrder"]  # S1 never paid
 
 
+def test_loopback_domeme_buying_the_last_units_keeps_the_order_despite_the_sold_out_notice(
+    waiting: World,
+) -> None:
+    w = waiting
+    w.domeme.set_stock(PRIMARY, 1)  # the last unit at S1
+    box, ref = w.pay()
+    w.run(11)  # paid on Domeme: S1's stock drops to 0, and the change feed reports it sold out
+    w.run(11)
+    assert w.engine.stock[("S1", PRIMARY)] == 0
+    [placed] = w.domeme_orders_of(ref)
+    assert placed.item_no == PRIMARY
+    state = w.engine.order(ref)
+    assert state is not None
+    assert state.stock_out_known  # our own purchase: kept, confirmed only on tracking
+    assert w.coupang.status_of(box) == "ACCEPT"
+    w.run_for(6, act=Suppliers(w))
+    assert [o.item_no for o in w.domeme_orders_of(ref)] == [PRIMARY]  # never rerouted
+    assert w.domeme.calls_of("setOrdDeny") == []  # never cancelled by the seller
+    state = w.engine.order(ref)
+    assert state is not None
+    assert state.status is OrderStatus.SHIPPED
+    assert w.coupang.invoice_of(box) == ("CJGLS", w.domeme_orders_of(ref)[0].tracking)
+    assert w.coupang.seller_cancels == []
+
+
 def test_loopback_domeme_supplier_stock_out_before_confirmation_is_rerouted(
     waiting: World,
 ) -> None:

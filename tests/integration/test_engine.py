@@ -385,18 +385,21 @@ def test_an_order_shipped_by_answering_a_stop_request_is_on_time_in_the_ledger()
     assert on_time.numerator == 0  # not booked as a late shipment
 
 
-def test_a_sold_out_notice_on_the_change_feed_reroutes_an_unaccepted_order() -> None:
+def test_a_sold_out_notice_on_the_change_feed_keeps_an_unaccepted_paid_order() -> None:
+    # Domeme deducts stock when an order is paid: the notice may be our own purchase.
     w = World("await-invoice")
     ref = w.add("1")
     w.run()  # placed at S1, not yet accepted
     w.supplier.set_stock("S1", "I1", 0)
     w.run(0.25)
-    [first, second] = w.supplier.orders()
-    assert (first.supplier_id, first.status.value) == ("S1", "cancelled")
-    assert second.supplier_id == "S2"
     assert w.engine.stock[("S1", "I1")] == 0
+    [order] = w.supplier.orders()
+    assert (order.supplier_id, order.status.value) == ("S1", "placed")  # not cancelled
+    assert w.state(ref).stock_out_known
     w.run_until(30)
+    assert [o.supplier_id for o in w.supplier.orders()] == ["S1"]  # shipped by S1
     assert w.state(ref).status is OrderStatus.SHIPPED
+    assert w.state(ref).cancellation is None
 
 
 def test_a_lost_placement_response_is_reconciled_not_placed_again() -> None:

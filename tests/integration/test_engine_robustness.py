@@ -6,9 +6,15 @@ import attrs
 import pytest
 
 from consign_core.domain.model import CancelFault, Cancellation, CancelReason, OrderRef
-from consign_core.domain.workflow import OrderStatus
+from consign_core.domain.workflow import (
+    CancelPurpose,
+    CancelSupplierOrder,
+    OrderStatus,
+    SupplierCancelState,
+)
 from consign_core.engine.ports import MarketOrderSnapshot, MarketOrderStatus, OrderPage
 from consign_core.errors import StoreError, TransientError
+from consign_core.store import OutboxEntry, StoreBatch
 from consign_core.testing import (
     Fate,
     InMemoryMarket,
@@ -186,15 +192,28 @@ def test_a_request_about_an_order_never_taken_in_blocks_the_feed_only_for_the_gr
     assert w.market.order_status(ref) is MarketOrderStatus.CANCELLED
 
 
-def test_a_supplier_order_cancelled_after_a_sold_out_notice_counts_as_the_suppliers_stock_out() -> (
-    None
-):
+def test_a_stored_legacy_sold_out_cancel_still_counts_as_the_suppliers_stock_out() -> None:
     w = World("await-invoice")
-    w.add("1")
+    ref = w.add("1")
     w.run()  # placed at S1, not yet accepted
-    w.supplier.set_stock("S1", "I1", 0)
-    w.run(0.25)  # the sold-out notice: the engine cancels at S1 and reroutes to S2
-    [first, _second] = w.supplier.orders()
+    [placed] = w.supplier.orders()
+    # What an older version stored on the supplier's sold-out notice: a cancel at S1 in flight.
+    legacy = StoreBatch()
+    legacy.states[ref] = w.state(ref).evolve(
+        stock_out_known=True,
+        cancel_purpose=CancelPurpose.STOCK_OUT,
+        supplier_cancel=SupplierCancelState.PENDING,
+    )
+    cancel = CancelSupplierOrder(
+        ref=ref, supplier_id="S1", supplier_order_id=placed.supplier_order_id, memo="품절"
+    )
+    legacy.outbox[10_000] = OutboxEntry(entry_id=10_000, command=cancel, created_at=w.now)
+    w.store.commit(legacy)
+    w.restart()  # the new version loads it and finishes it
+    w.run(0.25)
+    [first, second] = w.supplier.orders()
+    assert first.status.value == "cancelled"
+    assert second.supplier_id == "S2"  # rerouted as before
     supplier = w.engine.trust.snapshot().suppliers["S1"]
     assert supplier.resolved == {first.supplier_order_id: True}  # an outcome, not a withdrawal
     assessment = w.engine.trust.assess("S1", 1, w.now, w.now + 48 * HOUR)

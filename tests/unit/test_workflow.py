@@ -33,6 +33,7 @@ from consign_core.domain.timing import (
     Escalate,
     SupplierOrderState,
     WaitForInvoice,
+    last_safe_moment,
 )
 from consign_core.domain.workflow import (
     DEFAULT_TEMPLATES,
@@ -44,6 +45,7 @@ from consign_core.domain.workflow import (
     BuyerRequestAnswer,
     BuyerRequestAnswered,
     CancelMarketOrder,
+    CancelPurpose,
     CancelSupplierOrder,
     Command,
     CommandFailed,
@@ -60,6 +62,7 @@ from consign_core.domain.workflow import (
     StockChanged,
     SupplierCancelOutcome,
     SupplierCancelResult,
+    SupplierCancelState,
     UploadInvoice,
     WakeUp,
     WorkflowContext,
@@ -583,12 +586,110 @@ def test_a_supplier_that_refuses_a_buyer_cancel_before_confirmation_is_escalated
 # --------------------------------------------------------------------------------------
 
 
-def test_a_sold_out_notice_cancels_an_unaccepted_supplier_order_and_reroutes() -> None:
-    flow = Flow(wait_an_hour)
+def sold_out_after_placement(flow: Flow, item_id: str = "I1") -> tuple[Command, ...]:
+    """Paid, placed at S1 (not yet accepted), then the change feed reports the item sold out."""
     flow.paid()
-    flow.placed()
-    [cancel] = flow.feed(StockChanged(supplier_id="S1", item_id="I1", stock=0, at=T0))
-    assert isinstance(cancel, CancelSupplierOrder)
+    flow.placed(item_id=item_id)
+    return flow.feed(StockChanged(supplier_id="S1", item_id=item_id, stock=0, at=flow.now))
+
+
+def test_a_sold_out_notice_after_placement_keeps_the_paid_supplier_order() -> None:
+    # Domeme deducts stock when an order is paid: "sold out" may be our own purchase.
+    flow = Flow(wait_an_hour)
+    commands = sold_out_after_placement(flow)
+    assert commands == ()
+    assert not flow.of(CancelSupplierOrder)
+    assert not flow.of(CancelMarketOrder)
+    assert (flow.s.supplier_state, flow.s.supplier_order_id) == (SupplierOrderState.PLACED, "D1")
+    assert flow.s.cancel_purpose is None
+    assert flow.s.stock_out_known
+    assert flow.s.status is OrderStatus.WAITING
+
+
+def test_a_kept_order_after_a_sold_out_notice_is_never_acknowledged_before_tracking() -> None:
+    flow = Flow(wait_an_hour)
+    sold_out_after_placement(flow)
+    flow.ctx = WorkflowContext(now=T0, decide=confirm_now, sources=SOURCES, notify_delays=False)
+    at = T0 + HOUR
+    commands = flow.feed(WakeUp(ref=flow.ref, at=at), at=at)  # the policy now says confirm
+    assert kinds(commands) == [ScheduleWakeUp]
+    assert flow.s.wake_at == last_safe_moment(flow.order, flow.ctx.safety_margin)
+    assert not flow.of(Acknowledge)
+    assert not flow.of(CancelSupplierOrder)
+
+
+def test_a_kept_order_after_a_sold_out_notice_is_confirmed_and_uploaded_on_tracking() -> None:
+    flow = Flow(wait_an_hour)
+    sold_out_after_placement(flow)
+    assert kinds(flow.invoiced()) == [Acknowledge]
+    [upload] = flow.acked()
+    assert isinstance(upload, UploadInvoice)
+    flow.feed(InvoiceUploaded(ref=flow.ref, at=flow.now, tracking=upload.tracking))
+    assert flow.s.status is OrderStatus.SHIPPED
+    assert flow.s.cancellation is None
+    assert not flow.of(CancelSupplierOrder)
+
+
+def test_a_kept_order_the_supplier_then_cancels_goes_to_the_alternate() -> None:
+    flow = Flow(wait_an_hour)
+    sold_out_after_placement(flow)
+    [place, *_] = flow.supplier_cancels()
+    assert isinstance(place, PlaceSupplierOrder)
+    assert (place.supplier_id, place.attempt) == ("S2", 2)
+    assert not flow.s.stock_out_known  # a new supplier order, a new item
+    assert not flow.of(CancelSupplierOrder)
+    assert not flow.of(CancelMarketOrder)
+
+
+def test_a_kept_order_the_supplier_then_cancels_without_alternate_is_an_honest_stock_out() -> None:
+    flow = Flow(wait_an_hour, sku="SOLO")
+    sold_out_after_placement(flow, item_id="I9")
+    message, cancel = flow.supplier_cancels()
+    assert isinstance(message, MessageBuyer)
+    assert message.template_id == STOCK_OUT_NOTICE
+    assert isinstance(cancel, CancelMarketOrder)
+    assert cancel.cancellation.reason is CancelReason.STOCK_OUT
+    assert cancel.cancellation.fault is CancelFault.SELLER
+    assert not flow.of(CancelSupplierOrder)
+
+
+def test_a_kept_order_the_supplier_cancels_for_another_reason_keeps_that_reason() -> None:
+    flow = Flow(wait_an_hour, sku="SOLO")
+    sold_out_after_placement(flow, item_id="I9")
+    message, cancel = flow.supplier_cancels(reason=CancelReason.PRICE_ERROR)
+    assert isinstance(message, MessageBuyer)
+    assert message.template_id == SUPPLIER_CANCEL_NOTICE
+    assert isinstance(cancel, CancelMarketOrder)
+    assert cancel.cancellation.reason is CancelReason.PRICE_ERROR  # not filed as a stock-out
+
+
+def test_a_sold_out_notice_with_no_supplier_order_yet_goes_to_the_alternate() -> None:
+    flow = Flow()
+    flow.paid()
+    flow.feed(  # S1 refused the placement for another reason: no supplier order, none pending
+        CommandFailed(ref=flow.ref, at=T0, kind=CommandKind.PLACE_SUPPLIER_ORDER, message="x")
+    )
+    assert (flow.s.supplier_state, flow.s.place_pending) == (SupplierOrderState.NOT_PLACED, False)
+    [place, *_] = flow.feed(StockChanged(supplier_id="S1", item_id="I1", stock=0, at=T0))
+    assert isinstance(place, PlaceSupplierOrder)
+    assert (place.supplier_id, place.attempt) == ("S2", 2)
+
+
+def legacy_sold_out_cancel(flow: Flow, item_id: str = "I1") -> None:
+    """A state an older version stored: it asked S1 to cancel after a sold-out notice."""
+    flow.paid()
+    flow.placed(item_id=item_id)
+    flow.state = flow.s.evolve(
+        stock_out_known=True,
+        cancel_purpose=CancelPurpose.STOCK_OUT,
+        supplier_cancel=SupplierCancelState.PENDING,
+    )
+
+
+def test_a_stored_legacy_sold_out_cancel_that_went_through_still_reroutes() -> None:
+    flow = Flow(wait_an_hour)
+    legacy_sold_out_cancel(flow)
+    assert flow.s.status is OrderStatus.WAITING
     [place, *_] = flow.feed(
         SupplierCancelResult(
             ref=flow.ref, at=T0, supplier_order_id="D1", outcome=SupplierCancelOutcome.CANCELLED
@@ -598,11 +699,9 @@ def test_a_sold_out_notice_cancels_an_unaccepted_supplier_order_and_reroutes() -
     assert place.supplier_id == "S2"
 
 
-def test_a_sold_out_notice_without_alternate_ends_in_the_stock_out_apology_and_cancel() -> None:
+def test_a_stored_legacy_sold_out_cancel_without_alternate_ends_as_an_honest_stock_out() -> None:
     flow = Flow(wait_an_hour, sku="SOLO")
-    flow.paid()
-    flow.placed(item_id="I9")
-    flow.feed(StockChanged(supplier_id="S1", item_id="I9", stock=0, at=T0))
+    legacy_sold_out_cancel(flow, item_id="I9")
     message, cancel = flow.feed(
         SupplierCancelResult(
             ref=flow.ref, at=T0, supplier_order_id="D1", outcome=SupplierCancelOutcome.CANCELLED
@@ -612,6 +711,13 @@ def test_a_sold_out_notice_without_alternate_ends_in_the_stock_out_apology_and_c
     assert message.template_id == STOCK_OUT_NOTICE
     assert isinstance(cancel, CancelMarketOrder)
     assert cancel.cancellation.reason is CancelReason.STOCK_OUT
+
+
+def test_a_stored_legacy_sold_out_cancel_overtaken_by_tracking_ships() -> None:
+    flow = Flow(wait_an_hour)
+    legacy_sold_out_cancel(flow)
+    assert kinds(flow.invoiced()) == [Acknowledge]
+    assert flow.s.cancel_purpose is None
 
 
 def test_an_order_is_never_confirmed_into_a_known_stock_out() -> None:
@@ -877,12 +983,11 @@ def test_a_supplier_that_refuses_to_cancel_an_orphan_is_escalated() -> None:
     )
 
 
-def test_a_supplier_that_refuses_a_stock_out_cancel_keeps_the_order_unconfirmed() -> None:
-    flow = Flow(confirm_now)
-    flow.ctx = WorkflowContext(now=T0, decide=wait_an_hour, sources=SOURCES)
-    flow.paid()
-    flow.placed()
-    flow.feed(StockChanged(supplier_id="S1", item_id="I1", stock=0, at=T0))
+def test_a_supplier_that_refuses_a_stored_legacy_stock_out_cancel_keeps_the_order_unconfirmed() -> (
+    None
+):
+    flow = Flow(wait_an_hour)
+    legacy_sold_out_cancel(flow)
     flow.ctx = WorkflowContext(now=T0, decide=confirm_now, sources=SOURCES)
     commands = flow.feed(
         SupplierCancelResult(
@@ -891,6 +996,8 @@ def test_a_supplier_that_refuses_a_stock_out_cancel_keeps_the_order_unconfirmed(
     )
     assert Acknowledge not in kinds(commands)
     assert flow.s.stock_out_known
+    assert flow.s.cancel_purpose is None
+    assert flow.s.status is OrderStatus.WAITING
 
 
 def test_a_buyer_request_after_shipping_is_answered_already_shipped() -> None:
@@ -991,11 +1098,9 @@ def test_a_price_rise_after_the_supplier_order_changes_nothing() -> None:
     assert flow2.feed(PriceChanged(supplier_id="S1", item_id="I1", unit_cost=5_000, at=T0)) == ()
 
 
-def test_a_buyer_cancel_after_a_refused_sold_out_cancel_asks_the_supplier_again() -> None:
+def test_a_buyer_cancel_after_a_refused_legacy_sold_out_cancel_asks_the_supplier_again() -> None:
     f = Flow(wait_an_hour)
-    f.paid()
-    f.placed()
-    f.feed(StockChanged(supplier_id="S1", item_id="I1", stock=0, at=f.now))
+    legacy_sold_out_cancel(f)
     f.feed(
         SupplierCancelResult(
             ref=f.ref, at=f.now, supplier_order_id="D1", outcome=SupplierCancelOutcome.REFUSED
@@ -1017,20 +1122,28 @@ def test_a_buyer_cancel_after_a_refused_sold_out_cancel_asks_the_supplier_again(
     assert f.s.is_terminal
 
 
-def test_a_sold_out_notice_during_the_placement_cancels_it_there_and_reroutes() -> None:
+def test_a_sold_out_notice_during_the_placement_keeps_the_order_and_waits_for_tracking() -> None:
     f = Flow(confirm_now)
     f.paid()  # the placement is out
     assert f.feed(StockChanged(supplier_id="S1", item_id="I1", stock=0, at=f.now)) == ()
     commands = f.placed()
-    assert [type(c) for c in commands] == [CancelSupplierOrder]  # never confirmed into it
-    commands = f.feed(
-        SupplierCancelResult(
-            ref=f.ref, at=f.now, supplier_order_id="D1", outcome=SupplierCancelOutcome.CANCELLED
-        )
-    )
-    [place] = commands
+    assert Acknowledge not in kinds(commands)  # "confirm now" becomes a wait for tracking
+    assert f.s.wake_at == last_safe_moment(f.order, f.ctx.safety_margin)
+    assert not f.of(CancelSupplierOrder)
+    assert (f.s.supplier_state, f.s.stock_out_known) == (SupplierOrderState.PLACED, True)
+    assert kinds(f.invoiced()) == [Acknowledge]
+    assert kinds(f.acked()) == [UploadInvoice]
+
+
+def test_a_sold_out_notice_during_the_placement_then_a_supplier_cancel_reroutes() -> None:
+    f = Flow(confirm_now)
+    f.paid()
+    f.feed(StockChanged(supplier_id="S1", item_id="I1", stock=0, at=f.now))
+    f.placed()
+    [place, *_] = f.supplier_cancels()
     assert isinstance(place, PlaceSupplierOrder)
     assert place.supplier_id == "S2"
+    assert not f.of(CancelSupplierOrder)
 
 
 def test_a_refused_stop_with_no_tracking_reaches_a_person_by_the_deadline() -> None:

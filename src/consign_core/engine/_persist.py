@@ -91,7 +91,9 @@ class Persistence(EngineBase):
         self, state: OrderState, supplier_id: str, event: SupplierCancelResult, run: Run
     ) -> None:
         """Tell the trust model about a supplier order the seller's cancel took down: the
-        supplier's stock-out when it had reported the item sold out, else a withdrawal."""
+        supplier's stock-out for a legacy sold-out cancel (``CancelPurpose.STOCK_OUT``, started
+        by an older version on the supplier's sold-out notice; nothing starts one now), else a
+        withdrawal."""
         if state.cancel_purpose is CancelPurpose.STOCK_OUT:
             stock_out = SupplierCancelled(
                 ref=state.order.ref,

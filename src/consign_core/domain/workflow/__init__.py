@@ -58,10 +58,13 @@ Paths
   is cancelled answer ``STOP_SHIPMENT`` (fault BUYER); if the goods ship anyway answer
   ``ALREADY_SHIPPED`` with the waybill.
 - **Sold-out notice** (``StockChanged`` below the order's quantity) for an unconfirmed order:
-  never confirmed before tracking from then on; if the supplier has not accepted the order
-  yet it is cancelled there and the order goes to the alternate supplier or to the buyer
-  message + cancel path; if the supplier already accepted it, it is kept and confirmed only
-  on tracking. **Price rise** above the sale price before a supplier order exists: escalate.
+  never confirmed before tracking from then on. With no supplier order yet, the order goes to
+  the alternate supplier or to the buyer message + cancel path. A supplier order placed or
+  being placed is kept, accepted or not: Domeme deducts stock when an order is paid, so a
+  reading after the placement includes the order's own units and "sold out" may be its own
+  purchase of the last ones. The supplier's answer decides: tracking -> confirm and upload;
+  its own cancel -> the supplier-cancel path above (rerouted before confirmation). **Price
+  rise** above the sale price before a supplier order exists: escalate.
 - **Deadline.** At ``ship_by - safety_margin`` an order still untracked is escalated and the
   buyer gets the delay notice (:data:`DELAY_NOTICE`) once.
 - **Orphans.** A supplier order the order no longer wants (an old attempt found after a crash)

@@ -236,7 +236,8 @@ def _supplier_gone(
 
 def _cancel_supplier(state: OrderState, purpose: CancelPurpose, memo: str) -> StepResult:
     """Ask the supplier to cancel the open supplier order: once per purpose (a supplier that
-    refused to cancel for a sold-out notice is asked again when the buyer cancels)."""
+    refused an earlier cancel, e.g. a legacy sold-out one, is asked again when the buyer
+    cancels)."""
     new = state.evolve(cancel_purpose=purpose)
     again = state.supplier_cancel is SupplierCancelState.REFUSED and purpose is not (
         state.cancel_purpose
@@ -371,7 +372,7 @@ def _cancel_order_in_progress(state: OrderState, _ctx: WorkflowContext) -> StepR
 def _supplier_cancel_done(state: OrderState, ctx: WorkflowContext) -> StepResult:
     """A cancellation the seller asked the supplier for went through."""
     purpose = state.cancel_purpose
-    if purpose is CancelPurpose.STOCK_OUT:
+    if purpose is CancelPurpose.STOCK_OUT:  # legacy: a stored sold-out cancel went through
         if state.market_cancel is not Progress.NONE:
             return _same(state)
         return _place_next(
@@ -389,7 +390,8 @@ def _supplier_cancel_done(state: OrderState, ctx: WorkflowContext) -> StepResult
 def _supplier_refused(state: OrderState, ctx: WorkflowContext) -> StepResult:
     purpose = state.cancel_purpose
     if purpose is CancelPurpose.STOCK_OUT:
-        # The supplier keeps the order: carry on, but never confirm before tracking.
+        # Legacy (a stored sold-out cancel): the supplier keeps the order: carry on, but never
+        # confirm before tracking.
         return _decide(state.evolve(cancel_purpose=None), ctx)
     if (
         state.buyer_request is BuyerRequestKind.STOP_SHIPMENT

@@ -85,7 +85,10 @@ class CancelPurpose(enum.Enum):
     BUYER = "buyer"
     """The buyer cancelled or asked to stop the shipment."""
     STOCK_OUT = "stock_out"
-    """A sold-out notice arrived for an order the supplier had not accepted yet: reroute."""
+    """Legacy: older versions cancelled a placed, unaccepted supplier order on a sold-out notice
+    and rerouted. Nothing starts such a cancel any more (a notice after the placement may be
+    our own purchase of the last units; the supplier's answer decides), but a stored state
+    with one still loads and finishes: cancelled -> reroute, refused or shipped -> carry on."""
     MARKET = "market"
     """The market order was cancelled (learned from the market)."""
     PERSON = "person"

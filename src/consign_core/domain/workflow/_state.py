@@ -86,7 +86,8 @@ class OrderState(NamedTuple):
     answer_pending: bool = False
     """An :class:`AnswerBuyerRequest` is out and unanswered."""
     stock_out_known: bool = False
-    """The supplier's change feed reported the item sold out: never confirm before tracking."""
+    """The supplier's change feed reported the item sold out: never confirm before tracking
+    (a supplier order placed or being placed is kept; the supplier's answer decides)."""
     wake_at: datetime | None = None
     """When the workflow wants a :class:`WakeUp`; ``None`` for no wake-up."""
     escalation: str | None = None

@@ -23,7 +23,6 @@ from consign_core.domain.workflow._actions import (
     _S,
     _answer,
     _cancel_order_in_progress,
-    _cancel_supplier,
     _decide,
     _escalate,
     _place_next,
@@ -89,8 +88,10 @@ def _on_placed(state: OrderState, event: SupplierOrderPlaced, ctx: WorkflowConte
     )
     if new.market_cancel is not Progress.NONE or new.cancel_purpose is not None:
         return _cancel_order_in_progress(new, ctx)
-    if new.stock_out_known:  # sold out while the placement was out: cancel it there, reroute
-        return _cancel_supplier(new, CancelPurpose.STOCK_OUT, "품절 통보로 취소 / sold-out notice")
+    # A sold-out notice while the placement was out (``stock_out_known``) is no reason to cancel
+    # it: Domeme deducts stock when an order is paid, so the notice may be our own purchase of
+    # the last units. The supplier's answer decides (it ships, or cancels with its own reason);
+    # until then ``_decide`` never confirms the order before tracking.
     return _decide(new, ctx)
 
 
@@ -114,6 +115,8 @@ def _on_invoiced(state: OrderState, event: SupplierInvoiced, ctx: WorkflowContex
         return _escalate(state, reason, ctx)
     if state.supplier_state is _S.INVOICED:
         return _same(state)
+    # A legacy sold-out cancel (CancelPurpose.STOCK_OUT, stored by an older version) that the
+    # supplier overtook by shipping: the order goes on.
     purpose = None if state.cancel_purpose is CancelPurpose.STOCK_OUT else state.cancel_purpose
     new = state.evolve(
         supplier_state=_S.INVOICED,
@@ -172,9 +175,7 @@ def _on_cancel_result(
     return _supplier_refused(state.evolve(supplier_cancel=SupplierCancelState.REFUSED), ctx)
 
 
-def _on_stock(  # noqa: PLR0911 - one early return per transition
-    state: OrderState, event: StockChanged, ctx: WorkflowContext
-) -> StepResult:
+def _on_stock(state: OrderState, event: StockChanged, ctx: WorkflowContext) -> StepResult:
     if event.supplier_id != state.supplier_id or event.item_id != state.item_id:
         return _same(state)
     if event.stock >= state.order.lines[0].quantity:
@@ -184,15 +185,16 @@ def _on_stock(  # noqa: PLR0911 - one early return per transition
     if state.ack is not Progress.NONE or state.status not in _UNCONFIRMED:
         return _same(state)
     new = state.evolve(stock_out_known=True)
-    if new.place_pending:
-        return _same(new)  # the placement's answer decides
-    if new.supplier_state is _S.PLACED:
-        return _cancel_supplier(new, CancelPurpose.STOCK_OUT, "품절 통보로 취소 / sold-out notice")
-    if new.supplier_state is _S.NOT_PLACED:
+    if new.supplier_state is _S.NOT_PLACED and not new.place_pending:
         return _place_next(
             new, new.candidate + 1, ctx, CancelReason.STOCK_OUT, "sold-out notice from supplier"
         )
-    return _same(new)  # accepted by the supplier: keep it, but confirm only on tracking
+    # A supplier order exists or is being placed (paid on Domeme, or being paid): keep it. Domeme
+    # deducts stock when an order is paid, so a reading taken after our placement includes our
+    # own units and "sold out" may be our own purchase of the last ones; a stock count cannot
+    # say whether our order got them, the supplier does (it ships, or cancels with its own
+    # reason, rerouted before confirmation). Until then it is never confirmed before tracking.
+    return _same(new)
 
 
 _UNCONFIRMED = frozenset({OrderStatus.PLACING, OrderStatus.WAITING})
