@@ -261,7 +261,8 @@ class Polling(Listing):
 
     def _poll_order_feed(self, run: Run) -> list[tuple[OrderRef | None, WorkflowEvent]]:
         """With a :class:`~consign_core.engine.ports.SupplierOrderFeed`: ask once about each
-        supplier order taken on since the last run, then read what changed."""
+        supplier order taken on since the last run (but the ones this engine just placed, whose
+        placement answer was their first read), then read what changed."""
         feed = self._order_feed
         assert feed is not None  # noqa: S101 - checked by the caller
         seen: dict[str, Any] = {}

@@ -87,8 +87,9 @@ class EngineSettings:
     supplier_order_feed: bool = attrs.field(default=True, validator=_is_bool)
     """Read the supplier's changed orders from its feed when the supplier port offers one
     (:class:`~consign_core.engine.ports.SupplierOrderFeed`) instead of asking about every open
-    order: each new supplier order is asked about once, then only changes are read, so
-    ``supplier_poll_every`` no longer applies. ``False``: always ask order by order."""
+    order: each supplier order taken on is asked about once (one the engine has just placed
+    needs no question: the placement's answer was its first read), then only changes are
+    read, so ``supplier_poll_every`` no longer applies. ``False``: always ask order by order."""
     retry_base: timedelta = attrs.field(
         default=timedelta(seconds=30), validator=_non_negative_delta
     )
