@@ -100,6 +100,16 @@ def escalate(*_: object) -> Decision:
     return Escalate(reason="group order from an unproven supplier")
 
 
+def assert_honest_stock_out(message: Command, cancel: Command) -> None:
+    """The buyer hears of the stock-out first, then the order is cancelled as one, the
+    seller's fault (never filed under another reason)."""
+    assert isinstance(message, MessageBuyer)
+    assert message.template_id == STOCK_OUT_NOTICE
+    assert isinstance(cancel, CancelMarketOrder)
+    assert cancel.cancellation.reason is CancelReason.STOCK_OUT
+    assert cancel.cancellation.fault is CancelFault.SELLER
+
+
 class Flow:
     """Drives one order through ``step`` and keeps every command it emitted."""
 
@@ -300,11 +310,7 @@ def test_a_known_stock_out_at_intake_skips_to_the_alternate_supplier() -> None:
 def test_every_source_known_sold_out_cancels_at_once_as_a_stock_out() -> None:
     flow = Flow(stock={("S1", "I1"): 0, ("S2", "I2"): 0})
     message, cancel = flow.paid()
-    assert isinstance(message, MessageBuyer)
-    assert message.template_id == STOCK_OUT_NOTICE
-    assert isinstance(cancel, CancelMarketOrder)
-    assert cancel.cancellation.reason is CancelReason.STOCK_OUT
-    assert cancel.cancellation.fault is CancelFault.SELLER
+    assert_honest_stock_out(message, cancel)
 
 
 @pytest.mark.parametrize(
@@ -645,11 +651,7 @@ def test_a_kept_order_the_supplier_then_cancels_without_alternate_is_an_honest_s
     flow = Flow(wait_an_hour, sku="SOLO")
     sold_out_after_placement(flow, item_id="I9")
     message, cancel = flow.supplier_cancels()
-    assert isinstance(message, MessageBuyer)
-    assert message.template_id == STOCK_OUT_NOTICE
-    assert isinstance(cancel, CancelMarketOrder)
-    assert cancel.cancellation.reason is CancelReason.STOCK_OUT
-    assert cancel.cancellation.fault is CancelFault.SELLER
+    assert_honest_stock_out(message, cancel)
     assert not flow.of(CancelSupplierOrder)
 
 
