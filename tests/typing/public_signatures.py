@@ -37,6 +37,8 @@ from consign_core import (
     TrustModel,
     make_policy,
 )
+from consign_core.domain.decisions import DecisionRecord
+from consign_core.domain.model import OrderRef
 from consign_core.lab import (
     Comparison,
     SweepSpec,
@@ -48,6 +50,7 @@ from consign_core.lab import (
 )
 from consign_core.lab.backtest import BacktestReport, OrderLogRow
 from consign_core.lab.sim import PolicyResult, Scenario
+from consign_core.store import read_decisions
 from consign_core.testing import InMemoryMarket, InMemorySupplier
 
 
@@ -65,6 +68,9 @@ def stores(path: str) -> None:
     on_disk: Store = SQLiteStore(path)
     assert_type(memory, Store)
     assert_type(on_disk, Store)
+    ref = OrderRef(market="coupang", order_id="1")
+    assert_type(read_decisions(path, ref), list[DecisionRecord])
+    read_decisions(path=path, ref=ref)
 
 
 def engine(market: MarketPort, supplier: SupplierPort, store: Store, now: datetime) -> None:

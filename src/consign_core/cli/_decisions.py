@@ -74,18 +74,14 @@ def _key_numbers(record: DecisionRecord) -> str:
 
 def _decisions(args: argparse.Namespace, out: TextIO, _err: TextIO) -> int:
     from consign_core.domain.calendar import to_kst
-    from consign_core.store import SQLiteStore
+    from consign_core.store import read_decisions
 
     ref = _order_ref(args.order)
     path = Path(args.store)
     if not path.is_file():  # never create an empty store by looking
         msg = f"cannot read {args.store}: no such file"
         raise _UsageError(msg)
-    store = SQLiteStore(path)
-    try:
-        records = store.decisions(ref)
-    finally:
-        store.close()
+    records = read_decisions(path, ref)  # read-only: never migrates or changes the file
     if args.json:
         _dump(
             {

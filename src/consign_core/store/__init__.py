@@ -11,6 +11,9 @@ Both implement the :class:`Store` port defined here. What they keep:
   periodic snapshots of both (and of the last reported stock), so that their state after a
   restart equals their state before it.
 
+:func:`read_decisions` reads one order's decision history from a store file without writing
+to it (for inspection tools, beside a running engine).
+
 ``docs/store.md`` states the guarantees.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 from consign_core._exports import publish
 from consign_core.store._memory import InMemoryStore
+from consign_core.store._read_only import read_decisions
 from consign_core.store._sqlite import SCHEMA_VERSION, SQLiteStore
 from consign_core.store._types import OutboxEntry, OutboxStatus, Store, StoreBatch
 
@@ -30,6 +34,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoreBatch",
+    "read_decisions",
 ]
 
 publish(__name__, __all__)
