@@ -17,14 +17,11 @@ from consign_core.domain.decisions import DecisionRecord
 from consign_core.domain.model import OrderRef
 from consign_core.errors import StoreError, ValidationError
 from consign_core.store._codec import ref_key
-from consign_core.store._schema import SCHEMA_VERSION
+from consign_core.store._schema import DECISIONS_OF_ORDER, DECISIONS_SINCE, refuse_newer
 from consign_core.store._side_codec import decode_decision
 
 
 __all__ = ["read_decisions"]
-
-_DECISIONS_SINCE = 4
-"""The first schema version with the decision history (``store._schema._v4``)."""
 
 
 def read_decisions(path: str | PathLike[str], ref: object) -> list[DecisionRecord]:
@@ -54,19 +51,10 @@ def read_decisions(path: str | PathLike[str], ref: object) -> list[DecisionRecor
         if version == 0:
             msg = f"{file} is not a consign-core store (no schema version)"
             raise StoreError(msg)
-        if version > SCHEMA_VERSION:
-            msg = (
-                f"the store at {file} has schema {version}, newer than this release's "
-                f"{SCHEMA_VERSION}; upgrade consign-core"
-            )
-            raise StoreError(msg)
-        if version < _DECISIONS_SINCE:
+        refuse_newer(file, version)
+        if version < DECISIONS_SINCE:
             return []
-        rows = db.execute(
-            "SELECT d.at, d.kind, d.reason, n.names, d.numbers FROM decisions AS d"
-            " JOIN decision_names AS n ON n.id = d.names WHERE d.ref = ? ORDER BY d.seq",
-            (ref_key(ref),),
-        ).fetchall()
+        rows = db.execute(DECISIONS_OF_ORDER, (ref_key(ref),)).fetchall()
     except sqlite3.Error as exc:  # not a database, a damaged one, a missing table
         msg = f"cannot read the store at {file}: {exc}"
         raise StoreError(msg) from exc

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from os import PathLike
+
+from consign_core.errors import StoreError
 
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+__all__ = [
+    "DECISIONS_OF_ORDER",
+    "DECISIONS_SINCE",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "refuse_newer",
+]
 
 
 def _v1(db: sqlite3.Connection) -> None:
@@ -73,3 +82,24 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema version this release writes (``PRAGMA user_version``)."""
+
+DECISIONS_SINCE = MIGRATIONS.index(_v4) + 1
+"""The first schema version with the decision history."""
+
+DECISIONS_OF_ORDER = (
+    "SELECT d.at, d.kind, d.reason, n.names, d.numbers FROM decisions AS d"
+    " JOIN decision_names AS n ON n.id = d.names WHERE d.ref = ? ORDER BY d.seq"
+)
+"""One order's decision rows, oldest first (the columns ``decode_decision`` takes after the
+ref); the one parameter is the order's ref key."""
+
+
+def refuse_newer(path: str | PathLike[str], version: int) -> None:
+    """:class:`~consign_core.errors.StoreError` if the file at ``path`` has a schema newer than
+    this release writes (it would be misread)."""
+    if version > SCHEMA_VERSION:
+        msg = (
+            f"{path} has schema version {version}, newer than this release's "
+            f"{SCHEMA_VERSION}; upgrade consign-core"
+        )
+        raise StoreError(msg)

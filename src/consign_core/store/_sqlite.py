@@ -26,7 +26,12 @@ from consign_core.store._codec import (
     encode_state,
     ref_key,
 )
-from consign_core.store._schema import MIGRATIONS, SCHEMA_VERSION
+from consign_core.store._schema import (
+    DECISIONS_OF_ORDER,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    refuse_newer,
+)
 from consign_core.store._side_codec import (
     decision_names,
     decode_decision,
@@ -165,12 +170,7 @@ class SQLiteStore:
 
     def _migrate(self) -> None:
         version = self.schema_version
-        if version > SCHEMA_VERSION:
-            msg = (
-                f"{self._path} has schema version {version}, newer than this release's "
-                f"{SCHEMA_VERSION}; upgrade consign-core"
-            )
-            raise StoreError(msg)
+        refuse_newer(self._path, version)
         for index in range(version, SCHEMA_VERSION):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -307,11 +307,7 @@ class SQLiteStore:
 
     def decisions(self, ref: OrderRef) -> list[DecisionRecord]:
         """One order's decision records, oldest first."""
-        rows = self._query(
-            "SELECT d.at, d.kind, d.reason, n.names, d.numbers FROM decisions AS d"
-            " JOIN decision_names AS n ON n.id = d.names WHERE d.ref = ? ORDER BY d.seq",
-            (ref_key(ref),),
-        )
+        rows = self._query(DECISIONS_OF_ORDER, (ref_key(ref),))
         return [decode_decision(ref, *row) for row in rows]
 
     def size_bytes(self) -> int:
